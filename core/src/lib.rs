@@ -1,0 +1,31 @@
+//! DSS core types: the canonical record and everything a record is made of.
+//!
+//! No I/O happens here; every other crate builds on these types.
+//!
+//! # Layout
+//! - [`value`]: [`Value`] and [`Map`], the JSON-like field values of a record. Their `Debug`
+//!   output redacts strings, so a stray `{:?}` never prints personal data.
+//! - [`record`]: [`Record`], [`ObjectKind`], [`Subject`], consent and legal basis.
+//! - [`path`]: field paths such as `addresses[*].email`.
+//! - [`geo`]: region ids and jurisdiction codes.
+//! - [`vault`]: the [`vault::Vault`] trait that keeps sealed originals of tokens, and an
+//!   in-memory implementation.
+//! - `synth` (feature `synth`): deterministic, realistic synthetic CRM records.
+//!
+//! # Feature flags
+//! - `synth`: the synthetic record generator used by benches, tests and `dss dev generate`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod geo;
+pub mod path;
+pub mod record;
+#[cfg(feature = "synth")]
+pub mod synth;
+pub mod value;
+pub mod vault;
+
+pub use geo::{JurisdictionCode, RegionId};
+pub use path::{FieldPath, PathError, Segment};
+pub use record::{ConsentStatus, LegalBasis, ObjectKind, Record, RecordError, Subject};
+pub use value::{Map, Value};

@@ -1,0 +1,514 @@
+//! Evaluating records against a plan: the decision, the per-field actions and the record
+//! exactly as it would cross.
+
+use std::fmt;
+use std::sync::Arc;
+
+use dss_core::{ConsentStatus, LegalBasis, Map, Record, Value};
+
+use crate::action::{Action, ActionKind, Condition};
+use crate::class::Class;
+use crate::mask::{generalize_text, mask_into};
+use crate::plan::{FieldPlan, Plan, Planner};
+use crate::scan::{Finding, Scanner};
+use crate::set::{Builtin, JId, RuleRef};
+use crate::token::Keyring;
+
+/// Transfer or block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The (transformed) record may cross.
+    Transfer,
+    /// The record stays in its origin region.
+    Block,
+}
+
+impl Decision {
+    /// `transfer` or `block`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Transfer => "transfer",
+            Decision::Block => "block",
+        }
+    }
+}
+
+/// What happened to one field (or to personal data found in it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDecision {
+    /// Field path pattern (`addresses[*].email`), `$id` or `$subject.id` for metadata.
+    pub path: Arc<str>,
+    /// Class of the field, or of the data found in it when `detected`.
+    pub class: Class,
+    /// The action taken.
+    pub action: ActionKind,
+    /// What chose it.
+    pub rule: RuleRef,
+    /// The class was found by scanning the value, not declared.
+    pub detected: bool,
+}
+
+/// Why a record was blocked. Never holds a personal value: field paths, classes, codes and
+/// condition names only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockReason {
+    /// What blocked it.
+    pub rule: RuleRef,
+    /// The field that caused it, if one did.
+    pub field: Option<Arc<str>>,
+    /// Human-readable reason.
+    pub message: String,
+}
+
+/// A token and the original value behind it, for the origin region's vault.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VaultWrite {
+    /// The token.
+    pub token: String,
+    /// The original value (personal data: `Debug` redacts it).
+    pub value: String,
+}
+
+impl fmt::Debug for VaultWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VaultWrite({}, <redacted>)", self.token)
+    }
+}
+
+/// The result of evaluating one record. Reused across records to avoid allocation.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Transfer or block.
+    pub decision: Decision,
+    /// Per-field decisions, in record order.
+    pub fields: Vec<FieldDecision>,
+    /// Why it was blocked (empty on transfer).
+    pub reasons: Vec<BlockReason>,
+    /// Tokens made, with their originals (only when the evaluator collects them).
+    pub vault: Vec<VaultWrite>,
+    /// The data subject's token, when the record has a subject id.
+    pub subject_token: Option<String>,
+}
+
+impl Default for Outcome {
+    fn default() -> Self {
+        Self { decision: Decision::Block, fields: Vec::new(), reasons: Vec::new(), vault: Vec::new(), subject_token: None }
+    }
+}
+
+impl Outcome {
+    fn reset(&mut self) {
+        self.decision = Decision::Block;
+        self.fields.clear();
+        self.reasons.clear();
+        self.vault.clear();
+        self.subject_token = None;
+    }
+}
+
+/// Evaluates records of one route. Not shared between threads: make one per worker.
+pub struct Evaluator<'a> {
+    planner: &'a Planner,
+    keys: &'a Keyring,
+    scanner: &'a Scanner,
+    now: Option<String>,
+    collect_vault: bool,
+    findings: Vec<Finding>,
+    provenance: Vec<JId>,
+    buf: String,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator for `planner`'s route, making tokens with `keys`.
+    pub fn new(planner: &'a Planner, keys: &'a Keyring, scanner: &'a Scanner) -> Self {
+        Self { planner, keys, scanner, now: None, collect_vault: false, findings: Vec::new(), provenance: Vec::new(), buf: String::new() }
+    }
+
+    /// The current time (RFC 3339, UTC, `Z`), against which consent expiry is checked.
+    /// Without it, a consent with an expiry date does not count (fail closed).
+    pub fn with_now(mut self, now_rfc3339: String) -> Self {
+        self.now = Some(now_rfc3339);
+        self
+    }
+
+    /// Collect the originals behind tokens in [`Outcome::vault`] (pipelines do; dry runs
+    /// need not).
+    pub fn collect_vault(mut self, yes: bool) -> Self {
+        self.collect_vault = yes;
+        self
+    }
+
+    /// Evaluates `record` in place: on transfer it becomes the record exactly as it would
+    /// cross; on block its content is unspecified and must not be sent.
+    pub fn evaluate(&mut self, record: &mut Record, out: &mut Outcome) {
+        out.reset();
+        let planner = self.planner;
+        if let Err(code) = planner.provenance_ids(&record.provenance, &mut self.provenance) {
+            out.reasons.push(BlockReason {
+                rule: RuleRef::Builtin(Builtin::UnknownJurisdiction),
+                field: None,
+                message: format!("provenance names unknown jurisdiction {code}"),
+            });
+            return;
+        }
+        let plan = planner.plan(&record.object, &self.provenance);
+        if !plan.untouched {
+            let mut walk = Walk {
+                plan: &plan,
+                keys: self.keys,
+                scanner: self.scanner,
+                out,
+                findings: &mut self.findings,
+                buf: &mut self.buf,
+                collect_vault: self.collect_vault,
+                present: 0,
+                crosses: false,
+            };
+            walk.metadata(record);
+            walk.walk_map(0, &mut record.fields);
+            let (present, crosses) = (walk.present, walk.crosses);
+            self.record_checks(&plan, record, present, crosses, out);
+        }
+        if out.reasons.is_empty() {
+            out.decision = Decision::Transfer;
+            let set = planner.set();
+            let origin = &set.jurisdiction(planner.origin()).code;
+            if record.provenance.last() != Some(origin) {
+                record.provenance.push(origin.clone());
+            }
+            record.region = planner.route().to.clone();
+            if let Some(t) = &planner.route().to_tenant {
+                record.tenant.clone_from(t);
+            }
+        }
+    }
+
+    fn record_checks(&self, plan: &Plan, record: &Record, present: u32, crosses: bool, out: &mut Outcome) {
+        if present != 0 {
+            for b in &plan.blocks {
+                let hit = match &b.classes {
+                    None => present & personal_mask() != 0,
+                    Some(patterns) => Class::ALL.iter().any(|&c| present & (1 << c.index()) != 0 && patterns.iter().any(|p| p.matches(c))),
+                };
+                if hit {
+                    out.reasons.push(BlockReason { rule: b.rule, field: None, message: b.reason.clone() });
+                }
+            }
+        }
+        if !crosses {
+            return;
+        }
+        let route = self.planner.route();
+        let subject = record.subject.as_ref();
+        let basis = route.legal_basis.or_else(|| subject.and_then(|s| s.legal_basis));
+        let consent_ok = subject.is_some_and(|s| {
+            s.consent == Some(ConsentStatus::Granted)
+                && match (&s.consent_expires, &self.now) {
+                    (None, _) => true,
+                    (Some(exp), Some(now)) => exp.as_str() > now.as_str(),
+                    (Some(_), None) => false,
+                }
+        });
+        match basis {
+            None => out.reasons.push(BlockReason {
+                rule: RuleRef::Builtin(Builtin::NoLegalBasis),
+                field: None,
+                message: "no legal basis for a transfer of personal data".into(),
+            }),
+            Some(LegalBasis::Consent) if !consent_ok => out.reasons.push(BlockReason {
+                rule: RuleRef::Builtin(Builtin::NoLegalBasis),
+                field: None,
+                message: "the legal basis is consent but the data subject's consent is missing, refused or expired".into(),
+            }),
+            Some(_) => {}
+        }
+        let set = self.planner.set();
+        for req in &plan.requires {
+            let met = match req.condition {
+                Condition::Consent => consent_ok,
+                c => route.conditions.contains(&c),
+            };
+            if !met {
+                let code = &set.jurisdiction(req.jurisdiction).code;
+                let message = match req.condition {
+                    Condition::Consent => format!("{code} requires the data subject's consent, which is missing, refused or expired"),
+                    c => format!("{code} requires {c} for this transfer, and the route does not declare it"),
+                };
+                let rule = match req.rule {
+                    RuleRef::Level(_) => RuleRef::Builtin(Builtin::MissingCondition),
+                    r => r,
+                };
+                if !out.reasons.iter().any(|r| r.message == message) {
+                    out.reasons.push(BlockReason { rule, field: None, message });
+                }
+            }
+        }
+    }
+}
+
+fn personal_mask() -> u32 {
+    Class::ALL.iter().filter(|c| c.is_personal()).fold(0, |m, c| m | (1 << c.index()))
+}
+
+struct Walk<'w> {
+    plan: &'w Plan,
+    keys: &'w Keyring,
+    scanner: &'w Scanner,
+    out: &'w mut Outcome,
+    findings: &'w mut Vec<Finding>,
+    buf: &'w mut String,
+    collect_vault: bool,
+    /// Bit set of the personal classes present in the record (before any action).
+    present: u32,
+    /// Personal data crosses (in any form but dropped).
+    crosses: bool,
+}
+
+impl Walk<'_> {
+    fn metadata(&mut self, record: &mut Record) {
+        // Metadata is data: an id may be an e-mail address or a phone number.
+        self.findings.clear();
+        self.scanner.scan(&record.id, self.findings);
+        if let Some(f) = self.findings.first().copied() {
+            self.present |= 1 << f.class.index();
+            let detected = &self.plan.detected[f.class.index()];
+            if detected.action.kind == ActionKind::Block {
+                self.block(detected.rule, "$id", format!("the record id holds {}", f.class));
+            } else {
+                self.crosses = true;
+                let token = self.token(&self.plan.metadata_scope.clone(), &record.id);
+                record.id = token;
+                self.decide_meta("$id", f.class);
+            }
+        }
+        if let Some(subject) = &mut record.subject
+            && let Some(id) = &subject.id
+        {
+            self.present |= 1 << Class::Identifier.index();
+            self.crosses = true;
+            let token = self.token(&self.plan.metadata_scope.clone(), id);
+            self.out.subject_token = Some(token.clone());
+            subject.id = Some(token);
+            self.decide_meta("$subject.id", Class::Identifier);
+        }
+    }
+
+    fn decide_meta(&mut self, path: &str, class: Class) {
+        self.out.fields.push(FieldDecision {
+            path: Arc::from(path),
+            class,
+            action: ActionKind::Tokenize,
+            rule: RuleRef::Builtin(Builtin::MetadataIsData),
+            detected: class != Class::Identifier,
+        });
+    }
+
+    fn token(&mut self, scope: &str, value: &str) -> String {
+        let mut token = String::with_capacity(32);
+        self.keys.tokenize_into(scope, value, &mut token);
+        if self.collect_vault {
+            self.out.vault.push(VaultWrite { token: token.clone(), value: value.to_owned() });
+        }
+        token
+    }
+
+    fn block(&mut self, rule: RuleRef, field: &str, message: String) {
+        self.out.reasons.push(BlockReason { rule, field: Some(Arc::from(field)), message });
+    }
+
+    fn walk_map(&mut self, node: u32, map: &mut Map) {
+        map.retain_mut(|key, value| match self.plan.child(node, key) {
+            Some(child) => self.visit(child, value),
+            None => self.unclassified(node, key, value),
+        });
+    }
+
+    /// Handles the value at a trie node; returns whether it stays.
+    fn visit(&mut self, node: u32, value: &mut Value) -> bool {
+        let plan = self.plan;
+        let n = &plan.nodes[node as usize];
+        if let Some(leaf) = n.leaf {
+            let has_children = !n.children.is_empty() || n.any.is_some();
+            if !has_children || plan.fields[leaf as usize].action.kind != ActionKind::Pass {
+                return self.apply(&plan.fields[leaf as usize], value);
+            }
+        }
+        match (value, n.any) {
+            (Value::Object(m), _) if !n.children.is_empty() => {
+                self.walk_map(node, m);
+                true
+            }
+            (Value::Array(items), Some(any)) => {
+                items.retain_mut(|v| self.visit(any, v));
+                true
+            }
+            (value, _) => match n.leaf {
+                Some(leaf) => self.apply(&plan.fields[leaf as usize], value),
+                None => self.unclassified_value(n.path.clone(), value),
+            },
+        }
+    }
+
+    fn unclassified(&mut self, node: u32, key: &str, value: &mut Value) -> bool {
+        let prefix = &self.plan.nodes[node as usize].path;
+        let path: Arc<str> = if prefix.is_empty() { Arc::from(key) } else { Arc::from(format!("{prefix}.{key}")) };
+        self.unclassified_value(path, value)
+    }
+
+    fn unclassified_value(&mut self, path: Arc<str>, value: &mut Value) -> bool {
+        let fp = &self.plan.unclassified;
+        self.out.fields.push(FieldDecision { path: path.clone(), class: Class::Unclassified, action: fp.action.kind, rule: fp.rule, detected: false });
+        match fp.action.kind {
+            ActionKind::Pass => {
+                self.scan_value(&path, value);
+                true
+            }
+            ActionKind::Drop => false,
+            ActionKind::Block => {
+                if !value.is_empty() {
+                    self.block(fp.rule, &path, format!("{path} is unclassified and may not cross"));
+                }
+                false
+            }
+            _ => {
+                self.transform(Class::Unclassified, &fp.action, value);
+                true
+            }
+        }
+    }
+
+    fn apply(&mut self, fp: &FieldPlan, value: &mut Value) -> bool {
+        if !self.out.fields.iter().any(|d| Arc::ptr_eq(&d.path, &fp.path) && !d.detected) {
+            self.out.fields.push(FieldDecision { path: fp.path.clone(), class: fp.class, action: fp.action.kind, rule: fp.rule, detected: false });
+        }
+        let empty = value.is_empty();
+        if fp.class.is_personal() && !empty {
+            self.present |= 1 << fp.class.index();
+        }
+        match fp.action.kind {
+            ActionKind::Pass => {
+                if fp.class.is_scanned() {
+                    self.scan_value(&fp.path, value);
+                } else if !empty {
+                    self.crosses = true;
+                }
+                true
+            }
+            ActionKind::Drop => false,
+            ActionKind::Block => {
+                if !empty {
+                    self.block(fp.rule, &fp.path, format!("{} ({}) may not cross", fp.path, fp.class));
+                }
+                false
+            }
+            _ => {
+                if fp.class.is_personal() && !empty {
+                    self.crosses = true;
+                }
+                self.transform(fp.class, &fp.action, value);
+                true
+            }
+        }
+    }
+
+    /// Applies a transforming action (mask, generalize, tokenize, hash) to every scalar.
+    fn transform(&mut self, class: Class, action: &Action, value: &mut Value) {
+        match value {
+            Value::Null | Value::Bool(_) => {}
+            Value::String(s) => {
+                if let Some(new) = self.transform_text(class, action, s) {
+                    *s = new;
+                } else {
+                    *value = Value::Null;
+                }
+            }
+            Value::Number(n) => {
+                let text = n.to_string();
+                *value = self.transform_text(class, action, &text).map_or(Value::Null, Value::String);
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.transform(class, action, v)),
+            Value::Object(m) => {
+                if action.kind == ActionKind::Generalize {
+                    m.retain_mut(|k, _| action.keep.iter().any(|keep| keep == k));
+                } else {
+                    m.iter_mut().for_each(|(_, v)| self.transform(class, action, v));
+                }
+            }
+        }
+    }
+
+    fn transform_text(&mut self, class: Class, action: &Action, text: &str) -> Option<String> {
+        match action.kind {
+            ActionKind::Mask => {
+                mask_into(class, text, &action.mask, self.buf);
+                Some(self.buf.clone())
+            }
+            ActionKind::Tokenize => Some(self.token(&action.scope, text)),
+            ActionKind::Hash => {
+                let mut out = String::with_capacity(32);
+                self.keys.hash_into(&action.scope, text, &mut out);
+                Some(out)
+            }
+            ActionKind::Generalize => generalize_text(class, text),
+            ActionKind::Pass => Some(text.to_owned()),
+            ActionKind::Drop | ActionKind::Block => None,
+        }
+    }
+
+    /// Scans strings for personal data and applies the route's action for what is found.
+    fn scan_value(&mut self, path: &Arc<str>, value: &mut Value) {
+        match value {
+            Value::String(s) => {
+                if !Scanner::may_contain(s) {
+                    return;
+                }
+                self.findings.clear();
+                self.scanner.scan(s, self.findings);
+                if self.findings.is_empty() {
+                    return;
+                }
+                let findings = std::mem::take(self.findings);
+                let mut rebuilt = String::with_capacity(s.len());
+                let mut at = 0;
+                for f in &findings {
+                    rebuilt.push_str(&s[at..f.start]);
+                    let span = &s[f.start..f.end];
+                    let fp = &self.plan.detected[f.class.index()];
+                    self.present |= 1 << f.class.index();
+                    if !self.out.fields.iter().any(|d| d.detected && d.class == f.class && Arc::ptr_eq(&d.path, path)) {
+                        self.out.fields.push(FieldDecision { path: path.clone(), class: f.class, action: fp.action.kind, rule: fp.rule, detected: true });
+                    }
+                    match fp.action.kind {
+                        ActionKind::Pass => {
+                            self.crosses = true;
+                            rebuilt.push_str(span);
+                        }
+                        ActionKind::Block => {
+                            self.block(fp.rule, path, format!("{path} contains {}", f.class));
+                            rebuilt.push_str("[redacted]");
+                        }
+                        ActionKind::Drop => rebuilt.push_str("[redacted]"),
+                        _ => {
+                            self.crosses = true;
+                            match self.transform_text(f.class, &fp.action, span) {
+                                Some(t) => rebuilt.push_str(&t),
+                                None => {
+                                    rebuilt.push('[');
+                                    rebuilt.push_str(f.class.as_str());
+                                    rebuilt.push(']');
+                                }
+                            }
+                        }
+                    }
+                    at = f.end;
+                }
+                rebuilt.push_str(&s[at..]);
+                *s = rebuilt;
+                *self.findings = findings;
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.scan_value(path, v)),
+            Value::Object(m) => m.iter_mut().for_each(|(_, v)| self.scan_value(path, v)),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Finds personal data typed into fields that are not classified as personal: e-mail
+//! addresses, phone numbers (+86 mobiles, +49, +852 and local formats), Chinese resident ID
+//! numbers (checksum verified) and IBANs (mod-97 verified).
+//!
+//! One multi-pattern regex (regex-automata's meta engine) finds candidates in a single pass;
+//! validators then drop candidates that fail a checksum or digit count. A byte prefilter skips
+//! strings that cannot hold any match (no `@` and fewer than seven digits), which is most
+//! business fields.
+
+use regex_automata::meta::Regex;
+
+use crate::class::Class;
+
+/// A piece of personal data found in a string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// What was found.
+    pub class: Class,
+    /// Byte range in the scanned string.
+    pub start: usize,
+    /// End of the byte range (exclusive).
+    pub end: usize,
+}
+
+const PATTERNS: &[(&str, Class)] = &[
+    (r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}", Class::Email),
+    (
+        r"(?-u:\b)[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?-u:\b)",
+        Class::NationalId,
+    ),
+    (r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?-u:\b)", Class::BankAccount),
+    (r"(?:\+|(?-u:\b)00)[1-9][0-9]{0,2}(?:[ \-./]?\(?[0-9]{1,5}\)?){1,6}(?-u:\b)", Class::Phone),
+    (r"(?-u:\b)1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?-u:\b)", Class::Phone),
+    (r"(?-u:\b)0[1-9][0-9]{1,4}(?:[ /\-][0-9]{2,8}){1,3}(?-u:\b)", Class::Phone),
+    (r"(?-u:\b)[2-9][0-9]{3}[ \-][0-9]{4}(?-u:\b)", Class::Phone),
+];
+
+/// The scanner; build once, share freely.
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    regex: Regex,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scanner {
+    /// Builds the scanner.
+    pub fn new() -> Self {
+        let patterns: Vec<&str> = PATTERNS.iter().map(|(p, _)| *p).collect();
+        let regex = Regex::new_many(&patterns).expect("built-in scan patterns compile");
+        Self { regex }
+    }
+
+    /// Whether `text` could hold a finding at all (cheap check).
+    pub fn may_contain(text: &str) -> bool {
+        let mut digits = 0;
+        for &b in text.as_bytes() {
+            if b == b'@' {
+                return true;
+            }
+            digits += usize::from(b.is_ascii_digit());
+        }
+        digits >= 7
+    }
+
+    /// Appends the findings in `text` to `out`, in order, non-overlapping.
+    pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
+        if !Self::may_contain(text) {
+            return;
+        }
+        for m in self.regex.find_iter(text) {
+            let class = PATTERNS[m.pattern().as_usize()].1;
+            let found = &text[m.start()..m.end()];
+            if valid(class, found) {
+                out.push(Finding { class, start: m.start(), end: m.end() });
+            }
+        }
+    }
+}
+
+fn valid(class: Class, found: &str) -> bool {
+    match class {
+        Class::NationalId => cn_resident_id_checksum_ok(found),
+        Class::BankAccount => iban_ok(found),
+        Class::Phone => {
+            let digits = found.bytes().filter(u8::is_ascii_digit).count();
+            (7..=15).contains(&digits) || (found.starts_with("00") && (9..=17).contains(&digits))
+        }
+        _ => true,
+    }
+}
+
+/// GB 11643-1999 check digit of an 18-character resident identity number.
+pub fn cn_resident_id_checksum_ok(id: &str) -> bool {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let b = id.as_bytes();
+    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let sum: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    CHECK[(sum % 11) as usize] == b[17].to_ascii_uppercase()
+}
+
+/// ISO 13616 IBAN check: length 15–34 and mod 97 = 1.
+pub fn iban_ok(text: &str) -> bool {
+    let compact: Vec<u8> = text.bytes().filter(|b| *b != b' ').collect();
+    if !(15..=34).contains(&compact.len()) {
+        return false;
+    }
+    let rearranged = compact[4..].iter().chain(&compact[..4]);
+    let mut rem: u32 = 0;
+    for &b in rearranged {
+        let v = match b {
+            b'0'..=b'9' => u32::from(b - b'0'),
+            b'A'..=b'Z' => u32::from(b - b'A') + 10,
+            _ => return false,
+        };
+        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+    }
+    rem == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classes(text: &str) -> Vec<(Class, &str)> {
+        let mut out = Vec::new();
+        Scanner::new().scan(text, &mut out);
+        out.iter().map(|f| (f.class, &text[f.start..f.end])).collect()
+    }
+
+    #[test]
+    fn finds_emails_and_phones_in_free_text() {
+        let text = "Call +86 138 1234 5678 or write to li.na@example.cn; Berlin office 030 1234567.";
+        assert_eq!(
+            classes(text),
+            vec![(Class::Phone, "+86 138 1234 5678"), (Class::Email, "li.na@example.cn"), (Class::Phone, "030 1234567")]
+        );
+    }
+
+    #[test]
+    fn finds_local_and_hong_kong_formats() {
+        assert_eq!(classes("手机13812345678请回电"), vec![(Class::Phone, "13812345678")]);
+        assert_eq!(classes("mobile 138-1234-5678"), vec![(Class::Phone, "138-1234-5678")]);
+        assert_eq!(classes("office 2345 6789 (HK)"), vec![(Class::Phone, "2345 6789")]);
+        assert_eq!(classes("+852 9123 4567"), vec![(Class::Phone, "+852 9123 4567")]);
+        assert_eq!(classes("0049 30 12345678"), vec![(Class::Phone, "0049 30 12345678")]);
+        assert_eq!(classes("Tel. +49 (30) 1234-5678"), vec![(Class::Phone, "+49 (30) 1234-5678")]);
+    }
+
+    #[test]
+    fn verifies_resident_id_checksums() {
+        assert_eq!(classes("ID 11010519491231002X on file"), vec![(Class::NationalId, "11010519491231002X")]);
+        // Same number with a wrong check digit is not an ID (nor a phone: too many digits).
+        assert_eq!(classes("ID 110105194912310021 on file"), vec![]);
+    }
+
+    #[test]
+    fn verifies_ibans() {
+        assert_eq!(classes("IBAN DE89 3704 0044 0532 0130 00."), vec![(Class::BankAccount, "DE89 3704 0044 0532 0130 00")]);
+        assert_eq!(classes("GB82WEST12345698765432"), vec![(Class::BankAccount, "GB82WEST12345698765432")]);
+        assert_eq!(classes("DE89 3704 0044 0532 0130 01"), vec![]);
+    }
+
+    #[test]
+    fn leaves_business_numbers_alone() {
+        assert_eq!(classes("Order SO-2026-000123 of 2026-10-05, 500 panels at 39.00 EUR"), vec![]);
+        assert_eq!(classes("acc-00042"), vec![]);
+    }
+}

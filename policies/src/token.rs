@@ -1,0 +1,295 @@
+//! Keyed tokens, keyed hashes and the sealing of originals for the vault.
+//!
+//! A token is `tok_<key id>_<22 base64url chars>`: the first 128 bits of
+//! HMAC-SHA-256(token key, scope ‖ 0x00 ‖ value). The same value gives the same token within a
+//! join scope and different tokens across scopes and keys; without the key, a token cannot be
+//! linked to a guessed value (an unkeyed hash can). The key id inside the token says which key
+//! made it, so keys can rotate while old tokens stay resolvable.
+//!
+//! The original is sealed with AES-256-GCM for the origin region's vault. Its nonce is a
+//! synthetic IV — HMAC(vault key, token ‖ value), truncated — so sealing stays deterministic
+//! and pure, and two different plaintexts never share a nonce (the misuse-resistant
+//! construction of SIV modes). The token is the associated data: a sealed value cannot be
+//! moved under another token.
+//!
+//! Each key id names a 256-bit master secret; token, hash and vault keys are derived from it
+//! with HMAC under distinct labels, so one secret never serves two purposes.
+
+use std::fmt;
+
+use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::Aes256Gcm;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use dss_core::vault::{SealedValue, Vault, VaultError};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Bytes of the MAC kept in a token or hash (128 bits).
+const TOKEN_BYTES: usize = 16;
+
+/// Why a key, token or sealed value was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// A key id is empty or has characters other than lowercase letters and digits.
+    #[error("invalid key id {0:?} (expected 1 to 16 lowercase letters or digits)")]
+    InvalidKeyId(String),
+    /// A key is not 32 bytes of base64.
+    #[error("key {0}: expected 32 bytes, base64-encoded")]
+    InvalidKey(String),
+    /// A key file line is not `<key id>:<base64 key>`.
+    #[error("key file line {0}: expected `<key id>:<base64 key>`")]
+    KeyFileSyntax(usize),
+    /// The keyring has no key of this id.
+    #[error("unknown key id {0:?}")]
+    UnknownKey(String),
+    /// The keyring is empty.
+    #[error("the keyring holds no key")]
+    NoKey,
+    /// The text is not a token.
+    #[error("not a token")]
+    NotAToken,
+    /// Decryption failed: wrong key, or the sealed value was altered or moved.
+    #[error("sealed value does not authenticate under key {0}")]
+    Unseal(String),
+    /// The vault failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+struct KeyMaterial {
+    id: String,
+    token_mac: HmacSha256,
+    hash_mac: HmacSha256,
+    siv_mac: HmacSha256,
+    cipher: Aes256Gcm,
+}
+
+fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(master).expect("HMAC takes keys of any length");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+fn mac(label: &[u8], master: &[u8; 32]) -> HmacSha256 {
+    <HmacSha256 as KeyInit>::new_from_slice(&derive(master, label)).expect("HMAC takes keys of any length")
+}
+
+/// Token keys by id, one of them active for new tokens.
+pub struct Keyring {
+    keys: Vec<KeyMaterial>,
+    active: usize,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.keys.iter().map(|k| k.id.as_str()).collect();
+        write!(f, "Keyring(keys {ids:?}, active {})", self.keys[self.active].id)
+    }
+}
+
+impl Keyring {
+    /// A keyring holding one key, active.
+    pub fn new(id: &str, master: &[u8; 32]) -> Result<Self, TokenError> {
+        let mut ring = Keyring { keys: Vec::new(), active: 0 };
+        ring.add(id, master)?;
+        Ok(ring)
+    }
+
+    /// Parses a key file: one `<key id>:<base64 32-byte key>` per line, `#` comments; the last
+    /// key is active.
+    pub fn from_key_file(text: &str) -> Result<Self, TokenError> {
+        let mut ring = Keyring { keys: Vec::new(), active: 0 };
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (id, key) = line.split_once(':').ok_or(TokenError::KeyFileSyntax(n + 1))?;
+            let bytes = STANDARD.decode(key.trim()).map_err(|_| TokenError::InvalidKey(id.to_owned()))?;
+            let master: [u8; 32] = bytes.try_into().map_err(|_| TokenError::InvalidKey(id.to_owned()))?;
+            ring.add(id.trim(), &master)?;
+        }
+        if ring.keys.is_empty() {
+            return Err(TokenError::NoKey);
+        }
+        Ok(ring)
+    }
+
+    /// Adds a key and makes it active (rotation). Older keys stay for resolving old tokens.
+    pub fn add(&mut self, id: &str, master: &[u8; 32]) -> Result<(), TokenError> {
+        let valid = (1..=16).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !valid {
+            return Err(TokenError::InvalidKeyId(id.to_owned()));
+        }
+        let material = KeyMaterial {
+            id: id.to_owned(),
+            token_mac: mac(b"dss/token/v1", master),
+            hash_mac: mac(b"dss/hash/v1", master),
+            siv_mac: mac(b"dss/vault-siv/v1", master),
+            cipher: Aes256Gcm::new_from_slice(&derive(master, b"dss/vault-aead/v1")).expect("32-byte key"),
+        };
+        self.keys.retain(|k| k.id != id);
+        self.keys.push(material);
+        self.active = self.keys.len() - 1;
+        Ok(())
+    }
+
+    /// Id of the key that makes new tokens.
+    pub fn active_id(&self) -> &str {
+        &self.keys[self.active].id
+    }
+
+    fn key(&self, id: &str) -> Result<&KeyMaterial, TokenError> {
+        self.keys.iter().find(|k| k.id == id).ok_or_else(|| TokenError::UnknownKey(id.to_owned()))
+    }
+
+    fn active(&self) -> &KeyMaterial {
+        &self.keys[self.active]
+    }
+
+    /// Appends the token of `value` in `scope` to `out`.
+    pub fn tokenize_into(&self, scope: &str, value: &str, out: &mut String) {
+        write_mac(out, "tok_", self.active(), &self.active().token_mac, scope, value);
+    }
+
+    /// The token of `value` in `scope`.
+    pub fn tokenize(&self, scope: &str, value: &str) -> String {
+        let mut out = String::with_capacity(32);
+        self.tokenize_into(scope, value, &mut out);
+        out
+    }
+
+    /// Appends the keyed, irreversible hash of `value` in `scope` to `out`.
+    pub fn hash_into(&self, scope: &str, value: &str, out: &mut String) {
+        write_mac(out, "hash_", self.active(), &self.active().hash_mac, scope, value);
+    }
+
+    /// Seals `value` behind `token` for the vault, under the token's key.
+    pub fn seal(&self, token: &str, value: &str) -> Result<SealedValue, TokenError> {
+        let key = self.key(token_key_id(token).ok_or(TokenError::NotAToken)?)?;
+        let mut siv = key.siv_mac.clone();
+        siv.update(token.as_bytes());
+        siv.update(&[0]);
+        siv.update(value.as_bytes());
+        let digest: [u8; 32] = siv.finalize().into_bytes().into();
+        let mut nonce = [0u8; 12];
+        nonce.copy_from_slice(&digest[..12]);
+        let ciphertext = key
+            .cipher
+            .encrypt(&nonce.into(), Payload { msg: value.as_bytes(), aad: token.as_bytes() })
+            .map_err(|_| TokenError::Unseal(key.id.clone()))?;
+        Ok(SealedValue { key_id: key.id.clone(), nonce, ciphertext })
+    }
+
+    /// Opens a sealed value of `token`.
+    pub fn unseal(&self, token: &str, sealed: &SealedValue) -> Result<String, TokenError> {
+        let key = self.key(&sealed.key_id)?;
+        let plain = key
+            .cipher
+            .decrypt(&sealed.nonce.into(), Payload { msg: &sealed.ciphertext, aad: token.as_bytes() })
+            .map_err(|_| TokenError::Unseal(key.id.clone()))?;
+        String::from_utf8(plain).map_err(|_| TokenError::Unseal(key.id.clone()))
+    }
+
+    /// Resolves a token through the vault: `None` if the vault has no entry (never stored,
+    /// or crypto-shredded).
+    pub fn detokenize(&self, vault: &dyn Vault, token: &str) -> Result<Option<String>, TokenError> {
+        if token_key_id(token).is_none() {
+            return Err(TokenError::NotAToken);
+        }
+        match vault.get(token)? {
+            Some(sealed) => self.unseal(token, &sealed).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The key id inside a token (`tok_<kid>_<mac>`), if `text` is shaped like one.
+pub fn token_key_id(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("tok_")?;
+    let (kid, mac) = rest.split_once('_')?;
+    (mac.len() == 22 && !kid.is_empty()).then_some(kid)
+}
+
+fn write_mac(out: &mut String, prefix: &str, key: &KeyMaterial, base: &HmacSha256, scope: &str, value: &str) {
+    let mut mac = base.clone();
+    mac.update(scope.as_bytes());
+    mac.update(&[0]);
+    mac.update(value.as_bytes());
+    let digest: [u8; 32] = mac.finalize().into_bytes().into();
+    out.push_str(prefix);
+    out.push_str(&key.id);
+    out.push('_');
+    URL_SAFE_NO_PAD.encode_string(&digest[..TOKEN_BYTES], out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dss_core::vault::{MemoryVault, VaultEntry};
+
+    fn ring() -> Keyring {
+        Keyring::new("k1", &[7; 32]).unwrap()
+    }
+
+    #[test]
+    fn tokens_are_deterministic_per_scope_and_key() {
+        let r = ring();
+        let a = r.tokenize("crm", "Zhang Wei");
+        assert_eq!(a, r.tokenize("crm", "Zhang Wei"));
+        assert!(a.starts_with("tok_k1_") && a.len() == "tok_k1_".len() + 22, "{a}");
+        assert_ne!(a, r.tokenize("billing", "Zhang Wei"));
+        assert_ne!(a, r.tokenize("crm", "Zhang Wai"));
+        let other = Keyring::new("k1", &[8; 32]).unwrap();
+        assert_ne!(a, other.tokenize("crm", "Zhang Wei"));
+        assert_eq!(token_key_id(&a), Some("k1"));
+    }
+
+    #[test]
+    fn a_rotated_key_still_opens_old_tokens() {
+        let vault = MemoryVault::new();
+        let mut r = ring();
+        let old = r.tokenize("crm", "max@beispiel.de");
+        vault.put(VaultEntry { token: old.clone(), subject: None, sealed: r.seal(&old, "max@beispiel.de").unwrap() }).unwrap();
+        r.add("k2", &[9; 32]).unwrap();
+        let new = r.tokenize("crm", "max@beispiel.de");
+        assert!(new.starts_with("tok_k2_"));
+        assert_eq!(r.detokenize(&vault, &old).unwrap().as_deref(), Some("max@beispiel.de"));
+    }
+
+    #[test]
+    fn sealed_values_are_bound_to_their_token() {
+        let r = ring();
+        let t1 = r.tokenize("crm", "a");
+        let t2 = r.tokenize("crm", "b");
+        let sealed = r.seal(&t1, "a").unwrap();
+        assert!(!sealed.ciphertext.windows(1).all(|w| w == b"a"));
+        assert!(matches!(r.unseal(&t2, &sealed), Err(TokenError::Unseal(_))));
+        assert_eq!(r.unseal(&t1, &sealed).unwrap(), "a");
+    }
+
+    #[test]
+    fn shredding_makes_tokens_irreversible() {
+        let vault = MemoryVault::new();
+        let r = ring();
+        let t = r.tokenize("crm", "Li Na");
+        vault.put(VaultEntry { token: t.clone(), subject: Some("s1".into()), sealed: r.seal(&t, "Li Na").unwrap() }).unwrap();
+        assert_eq!(vault.shred_subject("s1").unwrap(), 1);
+        assert_eq!(r.detokenize(&vault, &t).unwrap(), None);
+    }
+
+    #[test]
+    fn key_files_parse_and_the_last_key_is_active() {
+        let text = format!("# keys\nk1:{}\nk2:{}\n", STANDARD.encode([1u8; 32]), STANDARD.encode([2u8; 32]));
+        let r = Keyring::from_key_file(&text).unwrap();
+        assert_eq!(r.active_id(), "k2");
+        assert!(matches!(Keyring::from_key_file("k1 nope"), Err(TokenError::KeyFileSyntax(1))));
+        assert!(matches!(Keyring::from_key_file("k1:AAAA"), Err(TokenError::InvalidKey(_))));
+        assert!(matches!(Keyring::from_key_file(""), Err(TokenError::NoKey)));
+        assert!(matches!(Keyring::new("K 1", &[0; 32]), Err(TokenError::InvalidKeyId(_))));
+    }
+}

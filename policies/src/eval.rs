@@ -272,12 +272,14 @@ impl Walk<'_> {
         if let Some(f) = self.findings.first().copied() {
             self.present |= 1 << f.class.index();
             let detected = &self.plan.detected[f.class.index()];
+            // The id is tokenized even when the record is blocked: reports and dead letters
+            // name records by id, and this one is personal data.
+            let token = self.token(&self.plan.metadata_scope.clone(), &record.id);
+            record.id = token;
             if detected.action.kind == ActionKind::Block {
                 self.block(detected.rule, "$id", format!("the record id holds {}", f.class));
             } else {
                 self.crosses = true;
-                let token = self.token(&self.plan.metadata_scope.clone(), &record.id);
-                record.id = token;
                 self.decide_meta("$id", f.class);
             }
         }

@@ -256,7 +256,12 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
         }
     }
 
+    let level_refs = jurisdictions
+        .iter()
+        .map(|j| format!("level:{}:{}", levels.get(j.level).map_or("?", |l| l.name.as_str()), j.code))
+        .collect();
     PolicySet {
+        level_refs,
         version: content_hash(files),
         levels,
         jurisdictions,

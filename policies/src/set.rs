@@ -154,6 +154,9 @@ pub struct PolicySet {
     pub(crate) rules: Vec<Rule>,
     pub(crate) tests: Vec<PolicyTest>,
     pub(crate) version: String,
+    /// `level:<level>:<code>` per jurisdiction, so decisions name level defaults without
+    /// formatting.
+    pub(crate) level_refs: Vec<String>,
 }
 
 impl PolicySet {
@@ -213,14 +216,11 @@ impl PolicySet {
     }
 
     /// The name of what chose a decision.
-    pub fn rule_name(&self, r: RuleRef) -> std::borrow::Cow<'_, str> {
+    pub fn rule_name(&self, r: RuleRef) -> &str {
         match r {
-            RuleRef::Rule(i) => std::borrow::Cow::Borrowed(&self.rules[i as usize].id),
-            RuleRef::Level(j) => {
-                let jur = self.jurisdiction(j);
-                format!("level:{}:{}", self.levels[jur.level].name, jur.code).into()
-            }
-            RuleRef::Builtin(b) => b.as_str().into(),
+            RuleRef::Rule(i) => &self.rules[i as usize].id,
+            RuleRef::Level(j) => &self.level_refs[usize::from(j)],
+            RuleRef::Builtin(b) => b.as_str(),
         }
     }
 

@@ -152,7 +152,7 @@ fn check_field(set: &PolicySet, out: &Outcome, record: &Record, path: &str, want
                     failures.push(format!("{path}: expected action {a}, got {}", d.action));
                 }
                 if let Some(r) = &want.rule
-                    && set.rule_name(d.rule) != r.as_str()
+                    && set.rule_name(d.rule) != r
                 {
                     failures.push(format!("{path}: expected rule {r}, got {}", set.rule_name(d.rule)));
                 }

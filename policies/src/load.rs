@@ -85,7 +85,9 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
                 r.key(pattern, format!("{path}.actions.{pattern}"), format!("unknown class {pattern:?} (expected one of: {}, personal.*, sensitive.*, *)", Class::all_names()));
                 continue;
             };
-            let Some(kind) = action_kind(&mut r, action, &format!("{path}.actions.{pattern}")) else { continue };
+            // An unknown action was reported; count the class as decided so it is not
+            // reported a second time as missing.
+            let kind = action_kind(&mut r, action, &format!("{path}.actions.{pattern}")).unwrap_or(ActionKind::Block);
             for &c in Class::ALL {
                 if p.matches(c) && chosen[c.index()].is_none_or(|(s, _)| s < p.specificity()) {
                     chosen[c.index()] = Some((p.specificity(), kind));

@@ -1,1 +1,65 @@
-fn main() {}
+//! `dss policy check --format json` end to end in one process: JSON Lines in, decisions and
+//! transformed records out, over realistic 1 KB contacts on the medium route
+//! (cn-beijing → eu-frankfurt).
+//!
+//! `cargo bench -p dss-gateway --bench check`. Baseline in the same run: parsing every line
+//! into `serde_json::Value` and writing it back out, the least any JSON Lines tool does.
+
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use dss_core::synth::Generator;
+use dss_core::{LegalBasis, ObjectKind, RegionId};
+use dss_gateway::check::{Checker, Format};
+use dss_policies::{Condition, Keyring, Planner, PolicySet, RouteSpec, Scanner, default_sources};
+
+const LINES: u64 = 20_000;
+
+fn bench(c: &mut Criterion) {
+    let mut generator = Generator::new(1, "cn-hq", RegionId::new("cn-beijing").unwrap());
+    let mut input = Vec::new();
+    for _ in 0..LINES {
+        serde_json::to_writer(&mut input, &generator.contact()).unwrap();
+        input.push(b'\n');
+    }
+    let set = Arc::new(PolicySet::from_sources(&default_sources()).unwrap());
+    let route = RouteSpec {
+        from: RegionId::new("cn-beijing").unwrap(),
+        to: RegionId::new("eu-frankfurt").unwrap(),
+        to_tenant: Some("eu-sales".into()),
+        purpose: Some("crm_sync".into()),
+        legal_basis: Some(LegalBasis::Contract),
+        conditions: vec![Condition::StandardContract, Condition::RegulatorFiling],
+    };
+    let planner = Planner::new(set, route).unwrap();
+    let keys = Keyring::new("k1", &[7; 32]).unwrap();
+    let scanner = Scanner::new();
+    let objects = [ObjectKind::Contact];
+    let mut out = Vec::with_capacity(input.len() * 2);
+
+    let mut group = c.benchmark_group("check_json_lines");
+    group.throughput(Throughput::Elements(LINES));
+    group.sample_size(10);
+    group.bench_function("dss_policy_check", |b| {
+        b.iter(|| {
+            out.clear();
+            let mut checker = Checker::new(&planner, &keys, &scanner, &objects, "bench", "2026-11-27T00:00:00Z".into());
+            checker.run(&input[..], "bench", Format::Json, &mut out, &mut std::io::sink(), false).unwrap();
+            assert_eq!(checker.summary.records, LINES);
+        })
+    });
+    group.bench_function("baseline_serde_json_value_round_trip", |b| {
+        b.iter(|| {
+            out.clear();
+            for line in input.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+                serde_json::to_writer(&mut out, &v).unwrap();
+                out.push(b'\n');
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -116,12 +116,23 @@ pub struct Evaluator<'a> {
     findings: Vec<Finding>,
     provenance: Vec<JId>,
     buf: String,
+    seen: Vec<bool>,
 }
 
 impl<'a> Evaluator<'a> {
     /// An evaluator for `planner`'s route, making tokens with `keys`.
     pub fn new(planner: &'a Planner, keys: &'a Keyring, scanner: &'a Scanner) -> Self {
-        Self { planner, keys, scanner, now: None, collect_vault: false, findings: Vec::new(), provenance: Vec::new(), buf: String::new() }
+        Self {
+            planner,
+            keys,
+            scanner,
+            now: None,
+            collect_vault: false,
+            findings: Vec::new(),
+            provenance: Vec::new(),
+            buf: String::new(),
+            seen: Vec::new(),
+        }
     }
 
     /// The current time (RFC 3339, UTC, `Z`), against which consent expiry is checked.
@@ -153,7 +164,10 @@ impl<'a> Evaluator<'a> {
         }
         let plan = planner.plan(&record.object, &self.provenance);
         if !plan.untouched {
+            self.seen.clear();
+            self.seen.resize(plan.fields.len(), false);
             let mut walk = Walk {
+                seen: &mut self.seen,
                 plan: &plan,
                 keys: self.keys,
                 scanner: self.scanner,
@@ -257,6 +271,8 @@ struct Walk<'w> {
     out: &'w mut Outcome,
     findings: &'w mut Vec<Finding>,
     buf: &'w mut String,
+    /// Which field plans already have a decision in this record.
+    seen: &'w mut [bool],
     collect_vault: bool,
     /// Bit set of the personal classes present in the record (before any action).
     present: u32,
@@ -332,7 +348,7 @@ impl Walk<'_> {
         if let Some(leaf) = n.leaf {
             let has_children = !n.children.is_empty() || n.any.is_some();
             if !has_children || plan.fields[leaf as usize].action.kind != ActionKind::Pass {
-                return self.apply(&plan.fields[leaf as usize], value);
+                return self.apply(leaf as usize, value);
             }
         }
         match (value, n.any) {
@@ -345,7 +361,7 @@ impl Walk<'_> {
                 true
             }
             (value, _) => match n.leaf {
-                Some(leaf) => self.apply(&plan.fields[leaf as usize], value),
+                Some(leaf) => self.apply(leaf as usize, value),
                 None => self.unclassified_value(n.path.clone(), value),
             },
         }
@@ -379,8 +395,10 @@ impl Walk<'_> {
         }
     }
 
-    fn apply(&mut self, fp: &FieldPlan, value: &mut Value) -> bool {
-        if !self.out.fields.iter().any(|d| Arc::ptr_eq(&d.path, &fp.path) && !d.detected) {
+    fn apply(&mut self, leaf: usize, value: &mut Value) -> bool {
+        let fp: &FieldPlan = &self.plan.fields[leaf];
+        // One decision per field path, however many array elements it matched.
+        if !std::mem::replace(&mut self.seen[leaf], true) {
             self.out.fields.push(FieldDecision { path: fp.path.clone(), class: fp.class, action: fp.action.kind, rule: fp.rule, detected: false });
         }
         let empty = value.is_empty();
@@ -418,15 +436,21 @@ impl Walk<'_> {
         match value {
             Value::Null | Value::Bool(_) => {}
             Value::String(s) => {
-                if let Some(new) = self.transform_text(class, action, s) {
-                    *s = new;
+                let mut buf = std::mem::take(self.buf);
+                buf.clear();
+                if self.write_transformed(class, action, s, &mut buf) {
+                    // The old string's allocation becomes the next buffer.
+                    std::mem::swap(s, &mut buf);
+                    *self.buf = buf;
                 } else {
+                    *self.buf = buf;
                     *value = Value::Null;
                 }
             }
             Value::Number(n) => {
                 let text = n.to_string();
-                *value = self.transform_text(class, action, &text).map_or(Value::Null, Value::String);
+                let mut out = String::new();
+                *value = if self.write_transformed(class, action, &text, &mut out) { Value::String(out) } else { Value::Null };
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.transform(class, action, v)),
             Value::Object(m) => {
@@ -439,31 +463,32 @@ impl Walk<'_> {
         }
     }
 
-    fn transform_text(&mut self, class: Class, action: &Action, text: &str) -> Option<String> {
+    /// Appends the transformed `text` to `out`; false when the action leaves nothing.
+    fn write_transformed(&mut self, class: Class, action: &Action, text: &str, out: &mut String) -> bool {
         match action.kind {
-            ActionKind::Mask => {
-                mask_into(class, text, &action.mask, self.buf);
-                Some(self.buf.clone())
+            ActionKind::Mask => mask_into(class, text, &action.mask, out),
+            ActionKind::Tokenize => {
+                let start = out.len();
+                self.keys.tokenize_into(&action.scope, text, out);
+                if self.collect_vault {
+                    self.out.vault.push(VaultWrite { token: out[start..].to_owned(), value: text.to_owned() });
+                }
             }
-            ActionKind::Tokenize => Some(self.token(&action.scope, text)),
-            ActionKind::Hash => {
-                let mut out = String::with_capacity(32);
-                self.keys.hash_into(&action.scope, text, &mut out);
-                Some(out)
-            }
-            ActionKind::Generalize => generalize_text(class, text),
-            ActionKind::Pass => Some(text.to_owned()),
-            ActionKind::Drop | ActionKind::Block => None,
+            ActionKind::Hash => self.keys.hash_into(&action.scope, text, out),
+            ActionKind::Generalize => match generalize_text(class, text) {
+                Some(g) => out.push_str(&g),
+                None => return false,
+            },
+            ActionKind::Pass => out.push_str(text),
+            ActionKind::Drop | ActionKind::Block => return false,
         }
+        true
     }
 
     /// Scans strings for personal data and applies the route's action for what is found.
     fn scan_value(&mut self, path: &Arc<str>, value: &mut Value) {
         match value {
             Value::String(s) => {
-                if !Scanner::may_contain(s) {
-                    return;
-                }
                 self.findings.clear();
                 self.scanner.scan(s, self.findings);
                 if self.findings.is_empty() {
@@ -492,13 +517,10 @@ impl Walk<'_> {
                         ActionKind::Drop => rebuilt.push_str("[redacted]"),
                         _ => {
                             self.crosses = true;
-                            match self.transform_text(f.class, &fp.action, span) {
-                                Some(t) => rebuilt.push_str(&t),
-                                None => {
-                                    rebuilt.push('[');
-                                    rebuilt.push_str(f.class.as_str());
-                                    rebuilt.push(']');
-                                }
+                            if !self.write_transformed(f.class, &fp.action, span, &mut rebuilt) {
+                                rebuilt.push('[');
+                                rebuilt.push_str(f.class.as_str());
+                                rebuilt.push(']');
                             }
                         }
                     }

@@ -17,17 +17,17 @@ const THREE_DIGIT_CODES: &[&str] = &[
 
 const STARS: &str = "***";
 
-/// Masks `text` of `class` into `out` (cleared first).
+/// Appends the masked form of `text` of `class` to `out`.
 pub fn mask_into(class: Class, text: &str, spec: &MaskSpec, out: &mut String) {
-    out.clear();
+    let start = out.len();
     match class {
         Class::Phone => mask_phone(text, spec, out),
         Class::Email => mask_email(text, spec, out),
         Class::Name => mask_name(text, spec, out),
         _ => mask_generic(text, spec.keep_first.unwrap_or(0), spec.keep_last.unwrap_or(0), out),
     }
-    if text.is_empty() || out.contains(text) {
-        out.clear();
+    if text.is_empty() || out[start..].contains(text) {
+        out.truncate(start);
         out.push_str(STARS);
     }
 }

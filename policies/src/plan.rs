@@ -86,6 +86,8 @@ pub struct Requirement {
 #[derive(Debug, Default)]
 pub(crate) struct Node {
     pub(crate) children: Vec<(Box<str>, u32)>,
+    /// `children` by key, for nodes with many children (built after the trie).
+    pub(crate) index: FxHashMap<Box<str>, u32>,
     pub(crate) any: Option<u32>,
     pub(crate) leaf: Option<u32>,
     pub(crate) path: Arc<str>,
@@ -117,7 +119,12 @@ pub struct Plan {
 
 impl Plan {
     pub(crate) fn child(&self, node: u32, key: &str) -> Option<u32> {
-        self.nodes[node as usize].children.iter().find(|(k, _)| &**k == key).map(|&(_, c)| c)
+        let n = &self.nodes[node as usize];
+        if n.index.is_empty() {
+            n.children.iter().find(|(k, _)| &**k == key).map(|&(_, c)| c)
+        } else {
+            n.index.get(key).copied()
+        }
     }
 }
 
@@ -397,6 +404,11 @@ fn build_trie(paths: &[(FieldPath, Class)]) -> Vec<Node> {
             };
         }
         nodes[at].leaf = Some(leaf as u32);
+    }
+    for node in &mut nodes {
+        if node.children.len() > 8 {
+            node.index = node.children.iter().cloned().collect();
+        }
     }
     nodes
 }

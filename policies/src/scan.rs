@@ -55,16 +55,31 @@ impl Scanner {
         Self { regex }
     }
 
-    /// Whether `text` could hold a finding at all (cheap check).
+    /// Whether `text` could hold a finding at all (cheap check): an `@`, or seven digits in
+    /// one run of digits and phone separators (` -./()+`) that is not an ISO date.
     pub fn may_contain(text: &str) -> bool {
-        let mut digits = 0;
-        for &b in text.as_bytes() {
-            if b == b'@' {
-                return true;
-            }
-            digits += usize::from(b.is_ascii_digit());
+        let bytes = text.as_bytes();
+        // Fast path, vectorized: most business strings have no `@` and few digits.
+        if bytes.iter().filter(|b| b.is_ascii_digit()).count() < 7 {
+            return bytes.contains(&b'@');
         }
-        digits >= 7
+        let mut digits = 0;
+        let mut run_start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'0'..=b'9' => digits += 1,
+                b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b'+' => {}
+                b'@' => return true,
+                _ => {
+                    if digits >= 7 && !is_iso_date(&bytes[run_start..i]) {
+                        return true;
+                    }
+                    digits = 0;
+                    run_start = i + 1;
+                }
+            }
+        }
+        digits >= 7 && !is_iso_date(&bytes[run_start..])
     }
 
     /// Appends the findings in `text` to `out`, in order, non-overlapping.
@@ -80,6 +95,12 @@ impl Scanner {
             }
         }
     }
+}
+
+/// `YYYY-MM-DD`, possibly with surrounding separators: a date, not a phone.
+fn is_iso_date(run: &[u8]) -> bool {
+    let run = run.trim_ascii();
+    run.len() == 10 && run[4] == b'-' && run[7] == b'-' && run.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
 }
 
 fn valid(class: Class, found: &str) -> bool {
@@ -166,6 +187,15 @@ mod tests {
         assert_eq!(classes("IBAN DE89 3704 0044 0532 0130 00."), vec![(Class::BankAccount, "DE89 3704 0044 0532 0130 00")]);
         assert_eq!(classes("GB82WEST12345698765432"), vec![(Class::BankAccount, "GB82WEST12345698765432")]);
         assert_eq!(classes("DE89 3704 0044 0532 0130 01"), vec![]);
+    }
+
+    #[test]
+    fn the_prefilter_skips_dates_and_short_numbers() {
+        assert!(!Scanner::may_contain("2025-05-17T09:00:00Z"));
+        assert!(!Scanner::may_contain("acc-00042 SO-2026"));
+        assert!(Scanner::may_contain("x 138 1234 5678"));
+        assert!(Scanner::may_contain("a@b"));
+        assert!(Scanner::may_contain("11010519491231002X"));
     }
 
     #[test]

@@ -7,6 +7,9 @@
 
 use std::sync::Arc;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dss_core::synth::Generator;
 use dss_core::{LegalBasis, ObjectKind, RegionId};

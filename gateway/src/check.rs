@@ -14,6 +14,9 @@ use serde::ser::{SerializeSeq, Serializer};
 
 use crate::render::TableWriter;
 
+/// Bytes of JSON output gathered before each write.
+const OUT_BLOCK: usize = 256 * 1024;
+
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -70,6 +73,9 @@ pub struct Checker<'a> {
     pipeline: &'a str,
     outcome: Outcome,
     line: Vec<u8>,
+    /// Output is serialized here (monomorphic and cheap) and handed to the writer in blocks.
+    obuf: Vec<u8>,
+    all_fields: bool,
     /// Counts so far.
     pub summary: Summary,
 }
@@ -85,8 +91,16 @@ impl<'a> Checker<'a> {
             pipeline,
             outcome: Outcome::default(),
             line: Vec::with_capacity(4096),
+            obuf: Vec::with_capacity(OUT_BLOCK + 8192),
+            all_fields: false,
             summary: Summary::default(),
         }
+    }
+
+    /// List every field in JSON output, including business fields that pass unchanged.
+    pub fn all_fields(mut self, yes: bool) -> Self {
+        self.all_fields = yes;
+        self
     }
 
     /// Reads every line of `input`, writes one result per record to `out` and one message
@@ -104,7 +118,10 @@ impl<'a> Checker<'a> {
             if text.is_empty() {
                 continue;
             }
-            let mut record = match Record::from_json(text) {
+            // sonic-rs parses fast; its messages quote the input, so a line it refuses is
+            // parsed again by serde_json, whose error is reported with values redacted.
+            let parsed = sonic_rs::from_slice::<Record>(text).or_else(|_| Record::from_json(text));
+            let mut record = match parsed {
                 Ok(r) => r,
                 Err(e) => {
                     self.summary.errors += 1;
@@ -121,11 +138,17 @@ impl<'a> Checker<'a> {
             self.count();
             match format {
                 Format::Json => {
-                    self.write_json(n, &record, out)?;
+                    self.write_json(n, &record)?;
+                    if self.obuf.len() >= OUT_BLOCK {
+                        out.write_all(&self.obuf)?;
+                        self.obuf.clear();
+                    }
                 }
                 Format::Table => table.record(self.set, self.planner, n, &record, &self.outcome, out)?,
             }
         }
+        out.write_all(&self.obuf)?;
+        self.obuf.clear();
         out.flush()
     }
 
@@ -153,7 +176,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn write_json(&self, line: u64, record: &Record, out: &mut dyn Write) -> io::Result<()> {
+    fn write_json(&mut self, line: u64, record: &Record) -> io::Result<()> {
         let route = self.planner.route();
         let o = &self.outcome;
         let doc = JsonLine {
@@ -164,11 +187,12 @@ impl<'a> Checker<'a> {
             decision: o.decision.as_str(),
             policy_version: self.set.version(),
             reasons: Reasons(self.set, o),
-            fields: Fields(self.set, o),
+            fields: Fields { set: self.set, outcome: o, all: self.all_fields },
             record: (o.decision == Decision::Transfer).then_some(record),
         };
-        serde_json::to_writer(&mut *out, &doc)?;
-        out.write_all(b"\n")
+        sonic_rs::to_writer(&mut self.obuf, &doc).map_err(io::Error::other)?;
+        self.obuf.push(b'\n');
+        Ok(())
     }
 }
 
@@ -201,7 +225,13 @@ struct RouteOut<'a> {
     to: &'a str,
 }
 
-struct Fields<'a>(&'a PolicySet, &'a Outcome);
+/// The field decisions of a record: by default those where the policy did something or
+/// personal data was involved; business fields that pass unchanged only with `all`.
+struct Fields<'a> {
+    set: &'a PolicySet,
+    outcome: &'a Outcome,
+    all: bool,
+}
 
 impl Serialize for Fields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -214,13 +244,16 @@ impl Serialize for Fields<'_> {
             #[serde(skip_serializing_if = "std::ops::Not::not")]
             detected: bool,
         }
-        let mut seq = s.serialize_seq(Some(self.1.fields.len()))?;
-        for d in &self.1.fields {
+        let mut seq = s.serialize_seq(None)?;
+        for d in &self.outcome.fields {
+            if !self.all && d.action == ActionKind::Pass && !d.detected && !d.class.is_personal() {
+                continue;
+            }
             seq.serialize_element(&FieldOut {
                 path: &d.path,
                 class: d.class.as_str(),
                 action: d.action.as_str(),
-                rule: self.0.rule_name(d.rule),
+                rule: self.set.rule_name(d.rule),
                 detected: d.detected,
             })?;
         }

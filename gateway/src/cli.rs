@@ -84,6 +84,10 @@ struct CheckArgs {
     /// Exit with code 3 when any record is blocked.
     #[arg(long)]
     fail_on_block: bool,
+    /// In JSON output, list every field, including business fields that pass unchanged
+    /// (by default only fields the policy acted on or that hold personal data).
+    #[arg(long)]
+    all_fields: bool,
     /// Token key file (`<key id>:<base64 32-byte key>` per line, last is active). Without
     /// it, tokens come from a throwaway key and match nothing real.
     #[arg(long, value_name = "FILE", env = "DSS_TOKEN_KEY_FILE")]
@@ -280,7 +284,7 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
         Box::new(BufReader::with_capacity(1 << 20, f))
     };
     let input_name = if a.input.as_os_str() == "-" { "stdin".to_owned() } else { a.input.display().to_string() };
-    let mut checker = Checker::new(&planner, &keys, &scanner, &pipeline.objects, &pipeline.name, crate::clock::now_rfc3339());
+    let mut checker = Checker::new(&planner, &keys, &scanner, &pipeline.objects, &pipeline.name, crate::clock::now_rfc3339()).all_fields(a.all_fields);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     checker.run(input, &input_name, a.format, &mut out, &mut err, use_color(a.color)).context("writing results")?;

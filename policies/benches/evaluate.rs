@@ -6,6 +6,10 @@
 
 use std::sync::Arc;
 
+// The `dss` binary runs on mimalloc; so do its benchmarks.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use dss_core::synth::Generator;
 use dss_core::{LegalBasis, RegionId};

@@ -2,10 +2,13 @@
 //!
 //! Objects are small vectors of `(key, value)` pairs rather than hash maps: CRM objects have
 //! tens of fields, for which a linear scan beats hashing and the order of the input is kept in
-//! the output. `Debug` never prints the content of a string (it may be personal data).
+//! the output. Keys and strings are [`Text`] (compact_str): up to 24 bytes inline, so most
+//! keys and field values cost no allocation. `Debug` never prints the content of a string (it
+//! may be personal data).
 
 use std::fmt;
 
+pub use compact_str::CompactString as Text;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Number;
@@ -20,7 +23,7 @@ pub enum Value {
     /// A JSON number, kept exactly as read.
     Number(Number),
     /// A string.
-    String(String),
+    String(Text),
     /// An array.
     Array(Vec<Value>),
     /// An object, in input order.
@@ -61,13 +64,13 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_owned())
+        Value::String(s.into())
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
-        Value::String(s)
+        Value::String(s.into())
     }
 }
 
@@ -105,7 +108,7 @@ impl fmt::Debug for Value {
 /// An object: keys in input order. Keys are unique (the parser keeps the last duplicate).
 #[derive(Clone, Default, PartialEq)]
 pub struct Map {
-    entries: Vec<(String, Value)>,
+    entries: Vec<(Text, Value)>,
 }
 
 impl Map {
@@ -140,7 +143,7 @@ impl Map {
     }
 
     /// Sets `key` to `value`, replacing an existing entry in place or appending.
-    pub fn insert(&mut self, key: impl Into<String>, value: Value) {
+    pub fn insert(&mut self, key: impl Into<Text>, value: Value) {
         let key = key.into();
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value,
@@ -176,8 +179,8 @@ impl fmt::Debug for Map {
     }
 }
 
-impl FromIterator<(String, Value)> for Map {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+impl<K: Into<Text>> FromIterator<(K, Value)> for Map {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
         let mut map = Map::new();
         for (k, v) in iter {
             map.insert(k, v);
@@ -270,11 +273,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::String(s.to_owned()))
+        Ok(Value::String(s.into()))
     }
 
     fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
+        Ok(Value::String(s.into()))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
@@ -286,10 +289,21 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::with_capacity(access.size_hint().unwrap_or(8).min(64));
-        while let Some((k, v)) = access.next_entry::<String, Value>()? {
-            // A duplicate key in JSON keeps the last value, as serde_json does.
-            map.insert(k, v);
+        let mut map = Map::with_capacity(access.size_hint().unwrap_or(16).min(64));
+        // A duplicate key keeps the last value, as serde_json does. Checking every key against
+        // every other is quadratic; a 64-bit filter of cheap key fingerprints sends only
+        // possible duplicates down the checking path.
+        let mut seen: u64 = 0;
+        while let Some((k, v)) = access.next_entry::<Text, Value>()? {
+            let bytes = k.as_bytes();
+            let fingerprint = bytes.len().wrapping_mul(31) ^ usize::from(*bytes.first().unwrap_or(&0)).wrapping_mul(7) ^ usize::from(*bytes.last().unwrap_or(&0));
+            let bit = 1u64 << (fingerprint & 63);
+            if seen & bit == 0 {
+                seen |= bit;
+                map.entries.push((k, v));
+            } else {
+                map.insert(k, v);
+            }
         }
         Ok(Value::Object(map))
     }
@@ -318,5 +332,9 @@ mod tests {
     fn duplicate_keys_keep_the_last_value() {
         let v: Value = serde_json::from_str(r#"{"a":1,"a":2}"#).unwrap();
         assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"a":2}"#);
+        // Many keys, several with equal fingerprints, one duplicate.
+        let text = r#"{"ab":1,"cb":2,"ax":3,"name":4,"nome":5,"cb":6,"zz":7}"#;
+        let v: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"ab":1,"cb":6,"ax":3,"name":4,"nome":5,"zz":7}"#);
     }
 }

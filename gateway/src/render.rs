@@ -105,7 +105,7 @@ fn lookup<'r>(record: &'r Record, path: &str) -> Option<&'r Value> {
 
 fn show(v: &Value) -> String {
     let text = match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         other => serde_json::to_string(other).unwrap_or_default(),
     };
     if text.chars().count() > 48 {

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use dss_core::value::Text;
 use dss_core::{ConsentStatus, LegalBasis, Map, Record, Value};
 
 use crate::action::{Action, ActionKind, Condition};
@@ -439,8 +440,7 @@ impl Walk<'_> {
                 let mut buf = std::mem::take(self.buf);
                 buf.clear();
                 if self.write_transformed(class, action, s, &mut buf) {
-                    // The old string's allocation becomes the next buffer.
-                    std::mem::swap(s, &mut buf);
+                    *s = Text::from(buf.as_str());
                     *self.buf = buf;
                 } else {
                     *self.buf = buf;
@@ -450,7 +450,7 @@ impl Walk<'_> {
             Value::Number(n) => {
                 let text = n.to_string();
                 let mut out = String::new();
-                *value = if self.write_transformed(class, action, &text, &mut out) { Value::String(out) } else { Value::Null };
+                *value = if self.write_transformed(class, action, &text, &mut out) { Value::String(out.into()) } else { Value::Null };
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.transform(class, action, v)),
             Value::Object(m) => {
@@ -527,7 +527,7 @@ impl Walk<'_> {
                     at = f.end;
                 }
                 rebuilt.push_str(&s[at..]);
-                *s = rebuilt;
+                *s = rebuilt.into();
                 *self.findings = findings;
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.scan_value(path, v)),

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 /// A deployment region, e.g. `cn-beijing`. Lowercase letters, digits and dashes.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 #[schemars(with = "String")]
 pub struct RegionId(Arc<str>);
@@ -18,7 +20,9 @@ impl RegionId {
     /// Creates a region id; `None` if `id` is not lowercase letters, digits and dashes.
     pub fn new(id: &str) -> Option<Self> {
         let valid = !id.is_empty()
-            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         valid.then(|| Self(id.into()))
     }
 
@@ -42,7 +46,9 @@ impl fmt::Debug for RegionId {
 
 /// A jurisdiction code: an ISO 3166-1 alpha-2 country code such as `CN` or `DE`, or an
 /// upper-case name of another legal area (policies may add them).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 #[schemars(with = "String")]
 pub struct JurisdictionCode(Arc<str>);
@@ -51,7 +57,9 @@ impl JurisdictionCode {
     /// Creates a code; `None` unless `code` is 2 to 8 upper-case ASCII letters or digits.
     pub fn new(code: &str) -> Option<Self> {
         let valid = (2..=8).contains(&code.len())
-            && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         valid.then(|| Self(code.into()))
     }
 
@@ -77,7 +85,9 @@ impl TryFrom<String> for RegionId {
     type Error = String;
 
     fn try_from(s: String) -> Result<Self, String> {
-        Self::new(&s).ok_or_else(|| format!("invalid region id {s:?} (expected lowercase letters, digits and dashes)"))
+        Self::new(&s).ok_or_else(|| {
+            format!("invalid region id {s:?} (expected lowercase letters, digits and dashes)")
+        })
     }
 }
 
@@ -91,7 +101,9 @@ impl TryFrom<String> for JurisdictionCode {
     type Error = String;
 
     fn try_from(s: String) -> Result<Self, String> {
-        Self::new(&s).ok_or_else(|| format!("invalid jurisdiction code {s:?} (expected 2 to 8 upper-case letters, e.g. CN)"))
+        Self::new(&s).ok_or_else(|| {
+            format!("invalid jurisdiction code {s:?} (expected 2 to 8 upper-case letters, e.g. CN)")
+        })
     }
 }
 

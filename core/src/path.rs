@@ -71,12 +71,18 @@ impl FieldPath {
                         break;
                     }
                     if b == b'[' {
-                        let close = text[i..].find(']').map(|o| i + o).ok_or(PathError::BadIndex(i))?;
+                        let close = text[i..]
+                            .find(']')
+                            .map(|o| i + o)
+                            .ok_or(PathError::BadIndex(i))?;
                         let inner = &text[i + 1..close];
                         let seg = if inner == "*" {
                             Segment::AnyIndex
                         } else {
-                            inner.parse().map(Segment::Index).map_err(|_| PathError::BadIndex(i))?
+                            inner
+                                .parse()
+                                .map(Segment::Index)
+                                .map_err(|_| PathError::BadIndex(i))?
                         };
                         segments.push(seg);
                         i = close + 1;
@@ -106,7 +112,9 @@ impl FieldPath {
 
     /// A path of one key.
     pub fn key(key: &str) -> Self {
-        Self { segments: vec![Segment::Key(key.to_owned())] }
+        Self {
+            segments: vec![Segment::Key(key.to_owned())],
+        }
     }
 
     /// The segments.
@@ -150,14 +158,24 @@ mod tests {
 
     #[test]
     fn parses_and_displays_round_trip() {
-        for text in ["name", "addresses[*].email", "lines[0].sku", "a.b.c", "m[*][2].x"] {
+        for text in [
+            "name",
+            "addresses[*].email",
+            "lines[0].sku",
+            "a.b.c",
+            "m[*][2].x",
+        ] {
             let p = FieldPath::parse(text).unwrap();
             assert_eq!(p.to_string(), text);
         }
         let p = FieldPath::parse("addresses[*].email").unwrap();
         assert_eq!(
             p.segments(),
-            &[Segment::Key("addresses".into()), Segment::AnyIndex, Segment::Key("email".into())]
+            &[
+                Segment::Key("addresses".into()),
+                Segment::AnyIndex,
+                Segment::Key("email".into())
+            ]
         );
     }
 

@@ -247,7 +247,11 @@ fn redacted_json_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg);
     let safe = match msg.find(": string \"") {
-        Some(i) => format!("{}: string, {}", &msg[..i], msg.rsplit(", ").next().unwrap_or("")),
+        Some(i) => format!(
+            "{}: string, {}",
+            &msg[..i],
+            msg.rsplit(", ").next().unwrap_or("")
+        ),
         None => msg.to_owned(),
     };
     format!("{what} at column {}: {safe}", e.column())
@@ -264,13 +268,19 @@ mod tests {
         let r = Record::from_json(CONTACT.as_bytes()).unwrap();
         assert_eq!(r.object, ObjectKind::Contact);
         assert_eq!(r.provenance[0].as_str(), "CN");
-        assert_eq!(r.subject.as_ref().unwrap().consent, Some(ConsentStatus::Granted));
+        assert_eq!(
+            r.subject.as_ref().unwrap().consent,
+            Some(ConsentStatus::Granted)
+        );
         assert_eq!(serde_json::to_string(&r).unwrap(), CONTACT);
     }
 
     #[test]
     fn custom_kinds_are_snake_case() {
-        assert_eq!(ObjectKind::parse("price_list"), Some(ObjectKind::Custom("price_list".into())));
+        assert_eq!(
+            ObjectKind::parse("price_list"),
+            Some(ObjectKind::Custom("price_list".into()))
+        );
         assert_eq!(ObjectKind::parse("work_order"), Some(ObjectKind::WorkOrder));
         assert_eq!(ObjectKind::parse("Price-List"), None);
         assert_eq!(ObjectKind::WorkOrder.built_in_index(), Some(7));
@@ -283,7 +293,9 @@ mod tests {
         assert!(!err.contains("Zhang"), "{err}");
         assert!(err.contains("column"), "{err}");
         let unknown = r#"{"id":"c-1","object":"contact","tenant":"t","region":"eu-frankfurt","nme":"x","fields":{}}"#;
-        let err = Record::from_json(unknown.as_bytes()).unwrap_err().to_string();
+        let err = Record::from_json(unknown.as_bytes())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown field `nme`"), "{err}");
     }
 }

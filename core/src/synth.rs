@@ -40,13 +40,66 @@ impl Locale {
     }
 }
 
-const CN_SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "马", "朱", "胡"];
-const CN_GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "晓东", "建华"];
-const CN_PINYIN: &[&str] = &["wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "zhou", "wu", "xu", "sun", "ma", "zhu", "hu"];
-const DE_FIRST: &[&str] = &["Lukas", "Anna", "Maximilian", "Sophie", "Jonas", "Marie", "Felix", "Laura", "Leon", "Lena", "Paul", "Julia", "Tobias", "Katharina", "Florian"];
-const DE_LAST: &[&str] = &["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder"];
-const HK_FIRST: &[&str] = &["Ka Ming", "Wing Yan", "Chi Keung", "Mei Ling", "Siu Fung", "Hoi Yan", "Tsz Ho", "Ka Yan", "Wai Man", "Suet Ying"];
-const HK_LAST: &[&str] = &["Chan", "Wong", "Leung", "Cheung", "Lau", "Lee", "Ng", "Ho", "Lam", "Tang"];
+const CN_SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "马", "朱", "胡",
+];
+const CN_GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀英", "晓东", "建华",
+];
+const CN_PINYIN: &[&str] = &[
+    "wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "zhou", "wu", "xu", "sun", "ma",
+    "zhu", "hu",
+];
+const DE_FIRST: &[&str] = &[
+    "Lukas",
+    "Anna",
+    "Maximilian",
+    "Sophie",
+    "Jonas",
+    "Marie",
+    "Felix",
+    "Laura",
+    "Leon",
+    "Lena",
+    "Paul",
+    "Julia",
+    "Tobias",
+    "Katharina",
+    "Florian",
+];
+const DE_LAST: &[&str] = &[
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+];
+const HK_FIRST: &[&str] = &[
+    "Ka Ming",
+    "Wing Yan",
+    "Chi Keung",
+    "Mei Ling",
+    "Siu Fung",
+    "Hoi Yan",
+    "Tsz Ho",
+    "Ka Yan",
+    "Wai Man",
+    "Suet Ying",
+];
+const HK_LAST: &[&str] = &[
+    "Chan", "Wong", "Leung", "Cheung", "Lau", "Lee", "Ng", "Ho", "Lam", "Tang",
+];
 const CN_CITIES: &[(&str, &str, &str)] = &[
     ("北京", "朝阳区建国路", "100022"),
     ("上海", "浦东新区世纪大道", "200120"),
@@ -64,9 +117,30 @@ const HK_CITIES: &[(&str, &str, &str)] = &[
     ("Kowloon", "Nathan Road", ""),
     ("Sha Tin", "Sha Tin Centre Street", ""),
 ];
-const INDUSTRIES: &[&str] = &["manufacturing", "lighting", "logistics", "retail", "energy", "electronics", "trading"];
-const TITLES: &[&str] = &["Purchasing Manager", "CFO", "Head of Operations", "Sales Director", "Project Engineer", "Procurement Lead"];
-const DEPARTMENTS: &[&str] = &["Procurement", "Finance", "Operations", "Engineering", "Sales"];
+const INDUSTRIES: &[&str] = &[
+    "manufacturing",
+    "lighting",
+    "logistics",
+    "retail",
+    "energy",
+    "electronics",
+    "trading",
+];
+const TITLES: &[&str] = &[
+    "Purchasing Manager",
+    "CFO",
+    "Head of Operations",
+    "Sales Director",
+    "Project Engineer",
+    "Procurement Lead",
+];
+const DEPARTMENTS: &[&str] = &[
+    "Procurement",
+    "Finance",
+    "Operations",
+    "Engineering",
+    "Sales",
+];
 const SOURCES: &[&str] = &["trade_fair", "website", "referral", "cold_call", "partner"];
 const PRODUCTS: &[(&str, &str, i64)] = &[
     ("LED-PNL-600", "LED panel 600x600 40W", 3900),
@@ -105,12 +179,20 @@ impl Generator {
         self.seq += 1;
         let day = 1 + self.rng.u32(0..28);
         Record {
-            id: format!("{prefix}-{}-{:06}", self.locale.country().to_lowercase(), self.seq),
+            id: format!(
+                "{prefix}-{}-{:06}",
+                self.locale.country().to_lowercase(),
+                self.seq
+            ),
             object,
             tenant: self.tenant.clone(),
             region: self.region.clone(),
             version: 1 + u64::from(self.rng.u8(0..4)),
-            updated_at: Some(format!("2026-10-{day:02}T{:02}:{:02}:00Z", self.rng.u8(0..24), self.rng.u8(0..60))),
+            updated_at: Some(format!(
+                "2026-10-{day:02}T{:02}:{:02}:00Z",
+                self.rng.u8(0..24),
+                self.rng.u8(0..60)
+            )),
             subject: None,
             provenance: Vec::new(),
             fields: Map::with_capacity(24),
@@ -124,19 +206,32 @@ impl Generator {
                 let i = self.rng.usize(..CN_SURNAMES.len());
                 let given = self.pick(CN_GIVEN);
                 let name = format!("{}{given}", CN_SURNAMES[i]);
-                let local = format!("{}.{}{}", CN_PINYIN[i], self.rng.u16(10..999), self.rng.alphabetic().to_ascii_lowercase());
+                let local = format!(
+                    "{}.{}{}",
+                    CN_PINYIN[i],
+                    self.rng.u16(10..999),
+                    self.rng.alphabetic().to_ascii_lowercase()
+                );
                 (name, local)
             }
             Locale::Germany => {
                 let first = *self.pick(DE_FIRST);
                 let last = *self.pick(DE_LAST);
-                let local = format!("{}.{}", first.to_lowercase(), ascii_fold(last).to_lowercase());
+                let local = format!(
+                    "{}.{}",
+                    first.to_lowercase(),
+                    ascii_fold(last).to_lowercase()
+                );
                 (format!("{first} {last}"), local)
             }
             Locale::HongKong => {
                 let first = *self.pick(HK_FIRST);
                 let last = *self.pick(HK_LAST);
-                let local = format!("{}.{}", first.replace(' ', "").to_lowercase(), last.to_lowercase());
+                let local = format!(
+                    "{}.{}",
+                    first.replace(' ', "").to_lowercase(),
+                    last.to_lowercase()
+                );
                 (format!("{last} {first}"), local)
             }
         }
@@ -151,8 +246,16 @@ impl Generator {
                 self.rng.u16(0..10000),
                 self.rng.u16(0..10000)
             ),
-            Locale::Germany => format!("+49 {} {}", self.rng.u16(30..90), self.rng.u32(1_000_000..99_999_999)),
-            Locale::HongKong => format!("+852 {} {:04}", self.rng.u16(5100..9899), self.rng.u16(0..10000)),
+            Locale::Germany => format!(
+                "+49 {} {}",
+                self.rng.u16(30..90),
+                self.rng.u32(1_000_000..99_999_999)
+            ),
+            Locale::HongKong => format!(
+                "+852 {} {:04}",
+                self.rng.u16(5100..9899),
+                self.rng.u16(0..10000)
+            ),
         }
     }
 
@@ -164,7 +267,10 @@ impl Generator {
         };
         let mut a = Map::with_capacity(5);
         a.insert("type", "work".into());
-        a.insert("street", format!("{street} {}", self.rng.u16(1..300)).into());
+        a.insert(
+            "street",
+            format!("{street} {}", self.rng.u16(1..300)).into(),
+        );
         a.insert("postal_code", postal.into());
         a.insert("city", city.into());
         a.insert("country", self.locale.country().into());
@@ -196,7 +302,11 @@ impl Generator {
         r.subject = Some(Subject {
             id: Some(format!("subj-{}", email.len() as u64 * 7919 + self.seq)),
             country: Some(self.locale.country().to_owned()),
-            consent: Some(if self.rng.u8(0..20) == 0 { ConsentStatus::Pending } else { ConsentStatus::Granted }),
+            consent: Some(if self.rng.u8(0..20) == 0 {
+                ConsentStatus::Pending
+            } else {
+                ConsentStatus::Granted
+            }),
             consent_expires: None,
             legal_basis: Some(LegalBasis::Contract),
         });
@@ -205,23 +315,73 @@ impl Generator {
         f.insert("name", name.into());
         f.insert("email", email.into());
         f.insert("phone", phone.into());
-        f.insert("birth_date", format!("{}-{:02}-{:02}", self.rng.u16(1955..2000), self.rng.u8(1..13), self.rng.u8(1..29)).into());
+        f.insert(
+            "birth_date",
+            format!(
+                "{}-{:02}-{:02}",
+                self.rng.u16(1955..2000),
+                self.rng.u8(1..13),
+                self.rng.u8(1..29)
+            )
+            .into(),
+        );
         f.insert("addresses", vec![self.address()].into());
         f.insert("title", (*self.pick(TITLES)).into());
         f.insert("department", (*self.pick(DEPARTMENTS)).into());
         f.insert("account_id", format!("acc-{account:05}").into());
-        f.insert("account_name", format!("{} Lighting Co., Ltd.", self.pick(CN_PINYIN).to_uppercase()).into());
-        f.insert("owner_id", format!("usr-{:03}", self.rng.u16(1..200)).into());
+        f.insert(
+            "account_name",
+            format!("{} Lighting Co., Ltd.", self.pick(CN_PINYIN).to_uppercase()).into(),
+        );
+        f.insert(
+            "owner_id",
+            format!("usr-{:03}", self.rng.u16(1..200)).into(),
+        );
         f.insert("lead_source", (*self.pick(SOURCES)).into());
-        f.insert("status", if self.rng.bool() { "active" } else { "prospect" }.into());
+        f.insert(
+            "status",
+            if self.rng.bool() {
+                "active"
+            } else {
+                "prospect"
+            }
+            .into(),
+        );
         f.insert("industry", (*self.pick(INDUSTRIES)).into());
-        f.insert("language", match self.locale { Locale::China => "zh-CN", Locale::Germany => "de-DE", Locale::HongKong => "zh-HK" }.into());
-        f.insert("created_at", format!("2025-{:02}-{:02}T09:00:00Z", self.rng.u8(1..13), self.rng.u8(1..29)).into());
+        f.insert(
+            "language",
+            match self.locale {
+                Locale::China => "zh-CN",
+                Locale::Germany => "de-DE",
+                Locale::HongKong => "zh-HK",
+            }
+            .into(),
+        );
+        f.insert(
+            "created_at",
+            format!(
+                "2025-{:02}-{:02}T09:00:00Z",
+                self.rng.u8(1..13),
+                self.rng.u8(1..29)
+            )
+            .into(),
+        );
         f.insert("score", i64::from(self.rng.u8(0..100)).into());
-        f.insert("tags", vec![Value::from("key_account"), Value::from("led")].into());
+        f.insert(
+            "tags",
+            vec![Value::from("key_account"), Value::from("led")].into(),
+        );
         f.insert("notes", note.into());
         f.insert("do_not_call", Value::Bool(self.rng.u8(0..10) == 0));
-        f.insert("segment", if self.rng.bool() { "enterprise" } else { "mid_market" }.into());
+        f.insert(
+            "segment",
+            if self.rng.bool() {
+                "enterprise"
+            } else {
+                "mid_market"
+            }
+            .into(),
+        );
         r
     }
 
@@ -231,14 +391,31 @@ impl Generator {
         let (person, _) = self.person();
         let phone = self.phone();
         let f = &mut r.fields;
-        f.insert("name", format!("{} Trading Co., Ltd.", self.pick(CN_PINYIN).to_uppercase()).into());
+        f.insert(
+            "name",
+            format!("{} Trading Co., Ltd.", self.pick(CN_PINYIN).to_uppercase()).into(),
+        );
         f.insert("industry", (*self.pick(INDUSTRIES)).into());
-        f.insert("annual_revenue", i64::from(self.rng.u32(1..500) * 100_000).into());
+        f.insert(
+            "annual_revenue",
+            i64::from(self.rng.u32(1..500) * 100_000).into(),
+        );
         f.insert("primary_contact_name", person.into());
         f.insert("primary_contact_phone", phone.into());
         f.insert("billing_address", self.address());
-        f.insert("credit_limit", i64::from(self.rng.u32(10..1000) * 1000).into());
-        f.insert("currency", match self.locale { Locale::China => "CNY", Locale::Germany => "EUR", Locale::HongKong => "HKD" }.into());
+        f.insert(
+            "credit_limit",
+            i64::from(self.rng.u32(10..1000) * 1000).into(),
+        );
+        f.insert(
+            "currency",
+            match self.locale {
+                Locale::China => "CNY",
+                Locale::Germany => "EUR",
+                Locale::HongKong => "HKD",
+            }
+            .into(),
+        );
         r
     }
 
@@ -260,7 +437,10 @@ impl Generator {
             .collect();
         let f = &mut r.fields;
         f.insert("order_no", format!("SO-2026-{:06}", self.seq).into());
-        f.insert("account_id", format!("acc-{:05}", self.rng.u32(1..5000)).into());
+        f.insert(
+            "account_id",
+            format!("acc-{:05}", self.rng.u32(1..5000)).into(),
+        );
         f.insert("status", "open".into());
         f.insert("ship_to_name", person.into());
         f.insert("ship_to_phone", phone.into());
@@ -283,7 +463,10 @@ impl Generator {
 }
 
 fn ascii_fold(s: &str) -> String {
-    s.replace('ü', "ue").replace('ö', "oe").replace('ä', "ae").replace('ß', "ss")
+    s.replace('ü', "ue")
+        .replace('ö', "oe")
+        .replace('ä', "ae")
+        .replace('ß', "ss")
 }
 
 #[cfg(test)]

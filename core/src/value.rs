@@ -119,7 +119,9 @@ impl Map {
 
     /// An empty map with room for `n` entries.
     pub fn with_capacity(n: usize) -> Self {
-        Self { entries: Vec::with_capacity(n) }
+        Self {
+            entries: Vec::with_capacity(n),
+        }
     }
 
     /// Number of entries.
@@ -139,7 +141,10 @@ impl Map {
 
     /// The value of `key`, mutably.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     /// Sets `key` to `value`, replacing an existing entry in place or appending.
@@ -175,7 +180,9 @@ impl Map {
 
 impl fmt::Debug for Map {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.entries.iter().map(|(k, v)| (k, v))).finish()
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (k, v)))
+            .finish()
     }
 }
 
@@ -226,10 +233,12 @@ impl<'de> Deserialize<'de> for Value {
 
 impl<'de> Deserialize<'de> for Map {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ValueVisitor).and_then(|v| match v {
-            Value::Object(m) => Ok(m),
-            _ => Err(de::Error::custom("expected an object")),
-        })
+        deserializer
+            .deserialize_map(ValueVisitor)
+            .and_then(|v| match v {
+                Value::Object(m) => Ok(m),
+                _ => Err(de::Error::custom("expected an object")),
+            })
     }
 }
 
@@ -296,7 +305,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         let mut seen: u64 = 0;
         while let Some((k, v)) = access.next_entry::<Text, Value>()? {
             let bytes = k.as_bytes();
-            let fingerprint = bytes.len().wrapping_mul(31) ^ usize::from(*bytes.first().unwrap_or(&0)).wrapping_mul(7) ^ usize::from(*bytes.last().unwrap_or(&0));
+            let fingerprint = bytes.len().wrapping_mul(31)
+                ^ usize::from(*bytes.first().unwrap_or(&0)).wrapping_mul(7)
+                ^ usize::from(*bytes.last().unwrap_or(&0));
             let bit = 1u64 << (fingerprint & 63);
             if seen & bit == 0 {
                 seen |= bit;
@@ -335,6 +346,9 @@ mod tests {
         // Many keys, several with equal fingerprints, one duplicate.
         let text = r#"{"ab":1,"cb":2,"ax":3,"name":4,"nome":5,"cb":6,"zz":7}"#;
         let v: Value = serde_json::from_str(text).unwrap();
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"ab":1,"cb":6,"ax":3,"name":4,"nome":5,"zz":7}"#);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"ab":1,"cb":6,"ax":3,"name":4,"nome":5,"zz":7}"#
+        );
     }
 }

@@ -20,7 +20,12 @@ pub struct SealedValue {
 
 impl std::fmt::Debug for SealedValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SealedValue(key {}, {} bytes)", self.key_id, self.ciphertext.len())
+        write!(
+            f,
+            "SealedValue(key {}, {} bytes)",
+            self.key_id,
+            self.ciphertext.len()
+        )
     }
 }
 
@@ -86,18 +91,27 @@ impl MemoryVault {
 
 impl Vault for MemoryVault {
     fn put(&self, entry: VaultEntry) -> Result<(), VaultError> {
-        let mut entries = self.entries.write().map_err(|_| VaultError::Corrupt("lock poisoned".into()))?;
+        let mut entries = self
+            .entries
+            .write()
+            .map_err(|_| VaultError::Corrupt("lock poisoned".into()))?;
         entries.entry(entry.token.clone()).or_insert(entry);
         Ok(())
     }
 
     fn get(&self, token: &str) -> Result<Option<SealedValue>, VaultError> {
-        let entries = self.entries.read().map_err(|_| VaultError::Corrupt("lock poisoned".into()))?;
+        let entries = self
+            .entries
+            .read()
+            .map_err(|_| VaultError::Corrupt("lock poisoned".into()))?;
         Ok(entries.get(token).map(|e| e.sealed.clone()))
     }
 
     fn shred_subject(&self, subject: &str) -> Result<usize, VaultError> {
-        let mut entries = self.entries.write().map_err(|_| VaultError::Corrupt("lock poisoned".into()))?;
+        let mut entries = self
+            .entries
+            .write()
+            .map_err(|_| VaultError::Corrupt("lock poisoned".into()))?;
         let before = entries.len();
         entries.retain(|_, e| e.subject.as_deref() != Some(subject));
         Ok(before - entries.len())

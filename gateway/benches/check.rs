@@ -46,8 +46,24 @@ fn bench(c: &mut Criterion) {
     group.bench_function("dss_policy_check", |b| {
         b.iter(|| {
             out.clear();
-            let mut checker = Checker::new(&planner, &keys, &scanner, &objects, "bench", "2026-11-27T00:00:00Z".into());
-            checker.run(&input[..], "bench", Format::Json, &mut out, &mut std::io::sink(), false).unwrap();
+            let mut checker = Checker::new(
+                &planner,
+                &keys,
+                &scanner,
+                &objects,
+                "bench",
+                "2026-11-27T00:00:00Z".into(),
+            );
+            checker
+                .run(
+                    &input[..],
+                    "bench",
+                    Format::Json,
+                    &mut out,
+                    &mut std::io::sink(),
+                    false,
+                )
+                .unwrap();
             assert_eq!(checker.summary.records, LINES);
         })
     });

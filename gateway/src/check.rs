@@ -8,7 +8,9 @@
 use std::io::{self, BufRead, Write};
 
 use dss_core::{ObjectKind, Record};
-use dss_policies::{ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, Scanner};
+use dss_policies::{
+    ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, Scanner,
+};
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 
@@ -58,7 +60,11 @@ impl Summary {
             self.transferred,
             self.blocked,
             self.errors,
-            if actions.is_empty() { "none".to_owned() } else { actions.join(", ") },
+            if actions.is_empty() {
+                "none".to_owned()
+            } else {
+                actions.join(", ")
+            },
             self.detected
         )
     }
@@ -82,7 +88,14 @@ pub struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     /// A checker for `pipeline`, whose route `planner` plans, accepting `objects`.
-    pub fn new(planner: &'a Planner, keys: &'a Keyring, scanner: &'a Scanner, objects: &'a [ObjectKind], pipeline: &'a str, now: String) -> Self {
+    pub fn new(
+        planner: &'a Planner,
+        keys: &'a Keyring,
+        scanner: &'a Scanner,
+        objects: &'a [ObjectKind],
+        pipeline: &'a str,
+        now: String,
+    ) -> Self {
         Self {
             set: planner.set(),
             planner,
@@ -105,7 +118,15 @@ impl<'a> Checker<'a> {
 
     /// Reads every line of `input`, writes one result per record to `out` and one message
     /// per bad line to `err` (prefixed with `input_name:line`).
-    pub fn run(&mut self, mut input: impl BufRead, input_name: &str, format: Format, out: &mut dyn Write, err: &mut dyn Write, color: bool) -> io::Result<()> {
+    pub fn run(
+        &mut self,
+        mut input: impl BufRead,
+        input_name: &str,
+        format: Format,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+        color: bool,
+    ) -> io::Result<()> {
         let mut table = TableWriter::new(color);
         let mut n: u64 = 0;
         loop {
@@ -144,7 +165,9 @@ impl<'a> Checker<'a> {
                         self.obuf.clear();
                     }
                 }
-                Format::Table => table.record(self.set, self.planner, n, &record, &self.outcome, out)?,
+                Format::Table => {
+                    table.record(self.set, self.planner, n, &record, &self.outcome, out)?
+                }
             }
         }
         out.write_all(&self.obuf)?;
@@ -156,10 +179,18 @@ impl<'a> Checker<'a> {
         let route = self.planner.route();
         if !self.objects.contains(&record.object) {
             let objects: Vec<&str> = self.objects.iter().map(ObjectKind::as_str).collect();
-            return Some(format!("object kind {} is not moved by pipeline {} (objects: {})", record.object, self.pipeline, objects.join(", ")));
+            return Some(format!(
+                "object kind {} is not moved by pipeline {} (objects: {})",
+                record.object,
+                self.pipeline,
+                objects.join(", ")
+            ));
         }
         if record.region != route.from {
-            return Some(format!("record region {} is not the pipeline's source region {}", record.region, route.from));
+            return Some(format!(
+                "record region {} is not the pipeline's source region {}",
+                record.region, route.from
+            ));
         }
         None
     }
@@ -183,11 +214,18 @@ impl<'a> Checker<'a> {
             line,
             id: &record.id,
             object: record.object.as_str(),
-            route: RouteOut { from: route.from.as_str(), to: route.to.as_str() },
+            route: RouteOut {
+                from: route.from.as_str(),
+                to: route.to.as_str(),
+            },
             decision: o.decision.as_str(),
             policy_version: self.set.version(),
             reasons: Reasons(self.set, o),
-            fields: Fields { set: self.set, outcome: o, all: self.all_fields },
+            fields: Fields {
+                set: self.set,
+                outcome: o,
+                all: self.all_fields,
+            },
             record: (o.decision == Decision::Transfer).then_some(record),
         };
         sonic_rs::to_writer(&mut self.obuf, &doc).map_err(io::Error::other)?;
@@ -202,7 +240,10 @@ fn trim_line(line: &[u8]) -> &[u8] {
         end -= 1;
     }
     let text = &line[..end];
-    let start = text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len());
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
     &text[start..]
 }
 
@@ -274,7 +315,11 @@ impl Serialize for Reasons<'_> {
         }
         let mut seq = s.serialize_seq(Some(self.1.reasons.len()))?;
         for r in &self.1.reasons {
-            seq.serialize_element(&ReasonOut { rule: self.0.rule_name(r.rule), field: r.field.as_deref(), message: &r.message })?;
+            seq.serialize_element(&ReasonOut {
+                rule: self.0.rule_name(r.rule),
+                field: r.field.as_deref(),
+                message: &r.message,
+            })?;
         }
         seq.end()
     }

@@ -236,28 +236,55 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn pick<'p>(pipelines: &'p [Pipeline], name: Option<&str>, file: &Path) -> Result<&'p Pipeline, Failure> {
-    let names = || pipelines.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
-    match name {
-        Some(n) => pipelines
+fn pick<'p>(
+    pipelines: &'p [Pipeline],
+    name: Option<&str>,
+    file: &Path,
+) -> Result<&'p Pipeline, Failure> {
+    let names = || {
+        pipelines
             .iter()
-            .find(|p| p.name == n)
-            .ok_or_else(|| Failure(2, anyhow!("{}: no pipeline {n:?} (expected one of: {})", file.display(), names()))),
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match name {
+        Some(n) => pipelines.iter().find(|p| p.name == n).ok_or_else(|| {
+            Failure(
+                2,
+                anyhow!(
+                    "{}: no pipeline {n:?} (expected one of: {})",
+                    file.display(),
+                    names()
+                ),
+            )
+        }),
         None if pipelines.len() == 1 => Ok(&pipelines[0]),
-        None => Err(Failure(2, anyhow!("{} defines several pipelines; choose one with --name (one of: {})", file.display(), names()))),
+        None => Err(Failure(
+            2,
+            anyhow!(
+                "{} defines several pipelines; choose one with --name (one of: {})",
+                file.display(),
+                names()
+            ),
+        )),
     }
 }
 
 fn keyring(file: Option<&Path>) -> Result<(Keyring, bool), Failure> {
     match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read token key file {}", path.display())).map_err(|e| Failure(2, e))?;
-            let ring = Keyring::from_key_file(&text).map_err(|e| Failure(2, anyhow!("{}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read token key file {}", path.display()))
+                .map_err(|e| Failure(2, e))?;
+            let ring = Keyring::from_key_file(&text)
+                .map_err(|e| Failure(2, anyhow!("{}: {e}", path.display())))?;
             Ok((ring, false))
         }
         None => {
             let mut key = [0u8; 32];
-            getrandom::fill(&mut key).map_err(|e| Failure(1, anyhow!("no randomness for a throwaway key: {e}")))?;
+            getrandom::fill(&mut key)
+                .map_err(|e| Failure(1, anyhow!("no randomness for a throwaway key: {e}")))?;
             Ok((Keyring::new("dryrun", &key).expect("valid key id"), true))
         }
     }
@@ -267,7 +294,9 @@ fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     }
 }
 
@@ -275,25 +304,61 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
     let loaded = load_pipelines(&a.pipeline, a.policies.policies.as_deref())?;
     let pipeline = pick(&loaded.pipelines, a.name.as_deref(), &a.pipeline)?;
     let (keys, throwaway) = keyring(a.token_key_file.as_deref())?;
-    let planner = Planner::new(loaded.set.clone(), pipeline.route.clone()).map_err(|e| Failure(2, e.into()))?;
+    let planner = Planner::new(loaded.set.clone(), pipeline.route.clone())
+        .map_err(|e| Failure(2, e.into()))?;
     let scanner = Scanner::new();
     let input: Box<dyn BufRead> = if a.input.as_os_str() == "-" {
         Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock()))
     } else {
-        let f = std::fs::File::open(&a.input).with_context(|| format!("cannot open input {}", a.input.display()))?;
+        let f = std::fs::File::open(&a.input)
+            .with_context(|| format!("cannot open input {}", a.input.display()))?;
         Box::new(BufReader::with_capacity(1 << 20, f))
     };
-    let input_name = if a.input.as_os_str() == "-" { "stdin".to_owned() } else { a.input.display().to_string() };
-    let mut checker = Checker::new(&planner, &keys, &scanner, &pipeline.objects, &pipeline.name, crate::clock::now_rfc3339()).all_fields(a.all_fields);
+    let input_name = if a.input.as_os_str() == "-" {
+        "stdin".to_owned()
+    } else {
+        a.input.display().to_string()
+    };
+    let mut checker = Checker::new(
+        &planner,
+        &keys,
+        &scanner,
+        &pipeline.objects,
+        &pipeline.name,
+        crate::clock::now_rfc3339(),
+    )
+    .all_fields(a.all_fields);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
-    checker.run(input, &input_name, a.format, &mut out, &mut err, use_color(a.color)).context("writing results")?;
+    checker
+        .run(
+            input,
+            &input_name,
+            a.format,
+            &mut out,
+            &mut err,
+            use_color(a.color),
+        )
+        .context("writing results")?;
     drop(out);
     let s = &checker.summary;
-    writeln!(err, "{}: {} -> {} under {} (policy version {})", pipeline.name, pipeline.route.from, pipeline.route.to, loaded.origin, loaded.set.version()).ok();
+    writeln!(
+        err,
+        "{}: {} -> {} under {} (policy version {})",
+        pipeline.name,
+        pipeline.route.from,
+        pipeline.route.to,
+        loaded.origin,
+        loaded.set.version()
+    )
+    .ok();
     writeln!(err, "{}", s.describe()).ok();
     if throwaway {
-        writeln!(err, "tokens come from a throwaway key (pass --token-key-file for real ones)").ok();
+        writeln!(
+            err,
+            "tokens come from a throwaway key (pass --token-key-file for real ones)"
+        )
+        .ok();
     }
     if s.errors > 0 {
         return Ok(1);
@@ -317,24 +382,50 @@ fn explain(a: ExplainArgs) -> Result<u8, Failure> {
                 let r = r.as_deref().unwrap_or_default();
                 RegionId::new(r).ok_or_else(|| Failure(2, anyhow!("invalid region id {r:?}")))
             };
-            let route = RouteSpec { from: region(&a.from)?, to: region(&a.to)?, to_tenant: None, purpose: a.purpose.clone(), legal_basis: None, conditions: Vec::new() };
+            let route = RouteSpec {
+                from: region(&a.from)?,
+                to: region(&a.to)?,
+                to_tenant: None,
+                purpose: a.purpose.clone(),
+                legal_basis: None,
+                conditions: Vec::new(),
+            };
             (set, route)
         }
     };
-    let kind = ObjectKind::parse(&a.object).ok_or_else(|| Failure(2, anyhow!("invalid object kind {:?}", a.object)))?;
+    let kind = ObjectKind::parse(&a.object)
+        .ok_or_else(|| Failure(2, anyhow!("invalid object kind {:?}", a.object)))?;
     let planner = Planner::new(set.clone(), route).map_err(|e| Failure(2, e.into()))?;
     let mut via = Vec::new();
     for code in &a.via {
         let id = JurisdictionCode::new(code)
             .and_then(|c| set.jurisdiction_id(c.as_str()))
-            .ok_or_else(|| Failure(2, anyhow!("unknown jurisdiction {code:?} (expected one of: {})", set.jurisdictions().iter().map(|j| j.code.as_str()).collect::<Vec<_>>().join(", "))))?;
+            .ok_or_else(|| {
+                Failure(
+                    2,
+                    anyhow!(
+                        "unknown jurisdiction {code:?} (expected one of: {})",
+                        set.jurisdictions()
+                            .iter()
+                            .map(|j| j.code.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
         via.push(id);
     }
     let plan = planner.plan(&kind, &via);
     let mut out = std::io::stdout().lock();
     let result = match a.format {
         Format::Json => crate::render::explain_json(&set, &planner, &plan, &mut out),
-        Format::Table => crate::render::explain_table(&set, &planner, &plan, &mut out, use_color(ColorChoice::Auto)),
+        Format::Table => crate::render::explain_table(
+            &set,
+            &planner,
+            &plan,
+            &mut out,
+            use_color(ColorChoice::Auto),
+        ),
     };
     result.context("writing the plan")?;
     Ok(0)
@@ -374,7 +465,13 @@ fn test(a: TestArgs) -> Result<u8, Failure> {
             writeln!(out, "     {f}").ok();
         }
     }
-    writeln!(out, "{origin}: {} tests, {} passed, {failed} failed", results.len(), results.len() - failed).ok();
+    writeln!(
+        out,
+        "{origin}: {} tests, {} passed, {failed} failed",
+        results.len(),
+        results.len() - failed
+    )
+    .ok();
     if results.is_empty() {
         writeln!(out, "no tests: add a `tests:` section to a policy file").ok();
     }
@@ -388,7 +485,10 @@ fn dev(d: DevCommand) -> Result<u8, Failure> {
             let mut key = [0u8; 32];
             getrandom::fill(&mut key).map_err(|e| Failure(1, anyhow!("no randomness: {e}")))?;
             Keyring::new(&id, &key).map_err(|e| Failure(2, e.into()))?;
-            println!("{id}:{}", base64::engine::general_purpose::STANDARD.encode(key));
+            println!(
+                "{id}:{}",
+                base64::engine::general_purpose::STANDARD.encode(key)
+            );
             Ok(0)
         }
         DevCommand::Schemas { out, check } => {
@@ -400,13 +500,21 @@ fn dev(d: DevCommand) -> Result<u8, Failure> {
                         stale.push(path.display().to_string());
                     }
                 } else {
-                    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+                    std::fs::create_dir_all(&out)
+                        .with_context(|| format!("cannot create {}", out.display()))?;
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     println!("wrote {}", path.display());
                 }
             }
             if !stale.is_empty() {
-                return Err(Failure(1, anyhow!("stale JSON Schemas (run `dss dev schemas`): {}", stale.join(", "))));
+                return Err(Failure(
+                    1,
+                    anyhow!(
+                        "stale JSON Schemas (run `dss dev schemas`): {}",
+                        stale.join(", ")
+                    ),
+                ));
             }
             Ok(0)
         }
@@ -414,7 +522,8 @@ fn dev(d: DevCommand) -> Result<u8, Failure> {
 }
 
 fn generate(a: GenerateArgs) -> Result<u8, Failure> {
-    let region = RegionId::new(&a.region).ok_or_else(|| Failure(2, anyhow!("invalid region id {:?}", a.region)))?;
+    let region = RegionId::new(&a.region)
+        .ok_or_else(|| Failure(2, anyhow!("invalid region id {:?}", a.region)))?;
     let mut g = dss_core::synth::Generator::new(a.seed, &a.tenant, region);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     for i in 0..a.count {

@@ -48,7 +48,9 @@ pub fn read_policy_dir(dir: &Path) -> anyhow::Result<Vec<Source>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read policy directory {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
         .collect();
     paths.sort();
     if paths.is_empty() {
@@ -59,14 +61,21 @@ pub fn read_policy_dir(dir: &Path) -> anyhow::Result<Vec<Source>> {
 
 /// Reads one file as a [`Source`].
 pub fn read_source(path: &Path) -> anyhow::Result<Source> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Source { name: path.display().to_string(), text })
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Source {
+        name: path.display().to_string(),
+        text,
+    })
 }
 
 /// Loads a policy set from `dir`, or the shipped default.
 pub fn load_policy(dir: Option<&Path>) -> Result<(Arc<PolicySet>, PolicyOrigin), ConfigError> {
     let (sources, origin) = match dir {
-        Some(d) => (read_policy_dir(d).map_err(|e| ConfigError(format!("{e:#}")))?, PolicyOrigin::Dir(d.to_owned())),
+        Some(d) => (
+            read_policy_dir(d).map_err(|e| ConfigError(format!("{e:#}")))?,
+            PolicyOrigin::Dir(d.to_owned()),
+        ),
         None => (default_sources(), PolicyOrigin::Default),
     };
     let set = PolicySet::from_sources(&sources)?;
@@ -85,7 +94,10 @@ pub struct LoadedPipelines {
 
 /// Loads a pipeline file and its policy set: `policies` if given, else the directory the
 /// file names (relative to the file), else the shipped default.
-pub fn load_pipelines(path: &Path, policies: Option<&Path>) -> Result<LoadedPipelines, ConfigError> {
+pub fn load_pipelines(
+    path: &Path,
+    policies: Option<&Path>,
+) -> Result<LoadedPipelines, ConfigError> {
     let source = read_source(path).map_err(|e| ConfigError(format!("{e:#}")))?;
     let file: PipelineFile = pipeline::parse(&source)?;
     let named: Option<PathBuf> = file
@@ -96,5 +108,9 @@ pub fn load_pipelines(path: &Path, policies: Option<&Path>) -> Result<LoadedPipe
     let dir = policies.map(Path::to_path_buf).or(named);
     let (set, origin) = load_policy(dir.as_deref())?;
     let pipelines = pipeline::validate(&source, &file, &set)?;
-    Ok(LoadedPipelines { pipelines, set, origin })
+    Ok(LoadedPipelines {
+        pipelines,
+        set,
+        origin,
+    })
 }

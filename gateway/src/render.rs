@@ -29,7 +29,13 @@ impl Painter {
     }
 
     /// Writes `text` in `style`, padded to `width` characters.
-    pub fn write(&self, out: &mut dyn Write, style: Style, text: &str, width: usize) -> io::Result<()> {
+    pub fn write(
+        &self,
+        out: &mut dyn Write,
+        style: Style,
+        text: &str,
+        width: usize,
+    ) -> io::Result<()> {
         let pad = width.saturating_sub(text.chars().count());
         if self.color {
             write!(out, "{style}{text}{style:#}{:pad$}", "")
@@ -47,39 +53,81 @@ pub struct TableWriter {
 impl TableWriter {
     /// A table writer.
     pub fn new(color: bool) -> Self {
-        Self { painter: Painter::new(color) }
+        Self {
+            painter: Painter::new(color),
+        }
     }
 
     /// Writes one evaluated record.
-    pub fn record(&mut self, set: &PolicySet, planner: &Planner, line: u64, record: &Record, o: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+    pub fn record(
+        &mut self,
+        set: &PolicySet,
+        planner: &Planner,
+        line: u64,
+        record: &Record,
+        o: &Outcome,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         let p = &self.painter;
         let route = planner.route();
         let (verdict, style) = match o.decision {
-            Decision::Transfer => ("TRANSFER", Style::new().bold().fg_color(Some(AnsiColor::Green.into()))),
-            Decision::Block => ("BLOCK", Style::new().bold().fg_color(Some(AnsiColor::Red.into()))),
+            Decision::Transfer => (
+                "TRANSFER",
+                Style::new().bold().fg_color(Some(AnsiColor::Green.into())),
+            ),
+            Decision::Block => (
+                "BLOCK",
+                Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+            ),
         };
-        write!(out, "line {line}  {}  {}  {} -> {}  ", record.id, record.object, route.from, route.to)?;
+        write!(
+            out,
+            "line {line}  {}  {}  {} -> {}  ",
+            record.id, record.object, route.from, route.to
+        )?;
         p.write(out, style, verdict, 0)?;
         writeln!(out)?;
-        let width = o.fields.iter().map(|d| d.path.chars().count()).max().unwrap_or(0).max(5) + 2;
+        let width = o
+            .fields
+            .iter()
+            .map(|d| d.path.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(5)
+            + 2;
         for d in &o.fields {
             write!(out, "  ")?;
             p.write(out, Style::new(), &d.path, width)?;
-            let class = if d.detected { format!("{} (found)", d.class) } else { d.class.to_string() };
+            let class = if d.detected {
+                format!("{} (found)", d.class)
+            } else {
+                d.class.to_string()
+            };
             p.write(out, Style::new(), &class, 34)?;
             p.write(out, action_style(d.action), d.action.as_str(), 12)?;
             p.write(out, Style::new().dimmed(), set.rule_name(d.rule), 40)?;
             let shown = match (o.decision, d.action, &*d.path) {
-                (Decision::Block, _, _) | (_, ActionKind::Drop | ActionKind::Block, _) => "-".to_owned(),
+                (Decision::Block, _, _) | (_, ActionKind::Drop | ActionKind::Block, _) => {
+                    "-".to_owned()
+                }
                 (_, _, "$id") => record.id.clone(),
-                (_, _, "$subject.id") => record.subject.as_ref().and_then(|s| s.id.clone()).unwrap_or_default(),
+                (_, _, "$subject.id") => record
+                    .subject
+                    .as_ref()
+                    .and_then(|s| s.id.clone())
+                    .unwrap_or_default(),
                 _ => lookup(record, &d.path).map_or_else(|| "-".to_owned(), show),
             };
             writeln!(out, "{shown}")?;
         }
         for r in &o.reasons {
             write!(out, "  ")?;
-            p.write(out, Style::new().fg_color(Some(AnsiColor::Red.into())), "reason", 8)?;
+            p.write(
+                out,
+                Style::new().fg_color(Some(AnsiColor::Red.into())),
+                "reason",
+                8,
+            )?;
             writeln!(out, "{} ({})", r.message, set.rule_name(r.rule))?;
         }
         writeln!(out)
@@ -90,7 +138,9 @@ impl TableWriter {
 fn lookup<'r>(record: &'r Record, path: &str) -> Option<&'r Value> {
     let parsed = FieldPath::parse(path).ok()?;
     let mut segments = parsed.segments().iter();
-    let Segment::Key(first) = segments.next()? else { return None };
+    let Segment::Key(first) = segments.next()? else {
+        return None;
+    };
     let mut at = record.fields.get(first)?;
     for seg in segments {
         at = match (seg, at) {
@@ -154,11 +204,28 @@ fn params(a: &dss_policies::Action) -> String {
 }
 
 /// `dss policy explain` as a table.
-pub fn explain_table(set: &PolicySet, planner: &Planner, plan: &dss_policies::Plan, out: &mut dyn Write, color: bool) -> io::Result<()> {
+pub fn explain_table(
+    set: &PolicySet,
+    planner: &Planner,
+    plan: &dss_policies::Plan,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
     let p = Painter::new(color);
     let route = planner.route();
-    let governing: Vec<&str> = plan.governing.iter().map(|&j| set.jurisdiction(j).code.as_str()).collect();
-    writeln!(out, "route     {} ({}) -> {} ({})", route.from, set.jurisdiction(planner.origin()).code, route.to, set.jurisdiction(planner.destination()).code)?;
+    let governing: Vec<&str> = plan
+        .governing
+        .iter()
+        .map(|&j| set.jurisdiction(j).code.as_str())
+        .collect();
+    writeln!(
+        out,
+        "route     {} ({}) -> {} ({})",
+        route.from,
+        set.jurisdiction(planner.origin()).code,
+        route.to,
+        set.jurisdiction(planner.destination()).code
+    )?;
     writeln!(out, "object    {}", plan.kind)?;
     writeln!(out, "policy    {}", set.version())?;
     if plan.untouched {
@@ -167,21 +234,45 @@ pub fn explain_table(set: &PolicySet, planner: &Planner, plan: &dss_policies::Pl
     }
     writeln!(out, "governed  {}", governing.join(", "))?;
     for r in &plan.requires {
-        writeln!(out, "requires  {} ({}, {})", r.condition, set.jurisdiction(r.jurisdiction).code, set.rule_name(r.rule))?;
+        writeln!(
+            out,
+            "requires  {} ({}, {})",
+            r.condition,
+            set.jurisdiction(r.jurisdiction).code,
+            set.rule_name(r.rule)
+        )?;
     }
     for b in &plan.blocks {
         writeln!(out, "blocks    {} ({})", b.reason, set.rule_name(b.rule))?;
     }
     writeln!(out)?;
-    let width = plan.fields.iter().map(|f| f.path.chars().count()).max().unwrap_or(0).max(22) + 2;
+    let width = plan
+        .fields
+        .iter()
+        .map(|f| f.path.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(22)
+        + 2;
     p.write(out, Style::new().bold(), "field", width)?;
     p.write(out, Style::new().bold(), "class", 28)?;
     p.write(out, Style::new().bold(), "action", 12)?;
     p.write(out, Style::new().bold(), "rule", 40)?;
     writeln!(out, "params")?;
-    let rows = plan.fields.iter().map(|f| (f.path.to_string(), f))
+    let rows = plan
+        .fields
+        .iter()
+        .map(|f| (f.path.to_string(), f))
         .chain([("(unclassified)".to_owned(), &plan.unclassified)])
-        .chain(SCANNED.iter().map(|&c| (format!("(found in text) {}", c.as_str().trim_start_matches("personal.")), &plan.detected[c.index()])));
+        .chain(SCANNED.iter().map(|&c| {
+            (
+                format!(
+                    "(found in text) {}",
+                    c.as_str().trim_start_matches("personal.")
+                ),
+                &plan.detected[c.index()],
+            )
+        }));
     for (path, f) in rows {
         p.write(out, Style::new(), &path, width)?;
         p.write(out, Style::new(), f.class.as_str(), 28)?;
@@ -193,7 +284,12 @@ pub fn explain_table(set: &PolicySet, planner: &Planner, plan: &dss_policies::Pl
 }
 
 /// `dss policy explain` as JSON.
-pub fn explain_json(set: &PolicySet, planner: &Planner, plan: &dss_policies::Plan, out: &mut dyn Write) -> io::Result<()> {
+pub fn explain_json(
+    set: &PolicySet,
+    planner: &Planner,
+    plan: &dss_policies::Plan,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let field = |f: &dss_policies::plan::FieldPlan| {
         serde_json::json!({
             "path": &*f.path,

@@ -8,7 +8,10 @@ use dss_policies::spec::PolicyFile;
 
 /// Every schema: file name and content.
 pub fn all() -> Vec<(&'static str, String)> {
-    vec![("policy.schema.json", render::<PolicyFile>()), ("pipeline.schema.json", render::<PipelineFile>())]
+    vec![
+        ("policy.schema.json", render::<PolicyFile>()),
+        ("pipeline.schema.json", render::<PipelineFile>()),
+    ]
 }
 
 fn render<T: schemars::JsonSchema>() -> String {

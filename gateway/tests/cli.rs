@@ -4,11 +4,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn dss(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dss")).args(args).current_dir(root()).env_remove("DSS_TOKEN_KEY_FILE").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_dss"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("DSS_TOKEN_KEY_FILE")
+        .output()
+        .unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -36,24 +44,60 @@ const RAW: &[&str] = &[
 
 #[test]
 fn the_quickstart_dry_run_shows_tokens_masks_and_blocks() {
-    let out = dss(&["policy", "check", "--pipeline", PIPELINE, "--input", RECORDS, "--color", "never"]);
+    let out = dss(&[
+        "policy",
+        "check",
+        "--pipeline",
+        PIPELINE,
+        "--input",
+        RECORDS,
+        "--color",
+        "never",
+    ]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    for want in ["TRANSFER", "BLOCK", "personal.name", "tokenize", "a***@beispiel.de", "+49 ** ****5678", "sensitive.health", "id_number (personal.national_id) may not cross"] {
+    for want in [
+        "TRANSFER",
+        "BLOCK",
+        "personal.name",
+        "tokenize",
+        "a***@beispiel.de",
+        "+49 ** ****5678",
+        "sensitive.health",
+        "id_number (personal.national_id) may not cross",
+    ] {
         assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
     }
-    assert!(stderr.contains("5 records: 3 transfer, 2 blocked, 0 errors"), "{stderr}");
+    assert!(
+        stderr.contains("5 records: 3 transfer, 2 blocked, 0 errors"),
+        "{stderr}"
+    );
     for raw in RAW {
-        assert!(!stdout.contains(raw) && !stderr.contains(raw), "raw value {raw:?} printed");
+        assert!(
+            !stdout.contains(raw) && !stderr.contains(raw),
+            "raw value {raw:?} printed"
+        );
     }
 }
 
 #[test]
 fn json_output_is_one_object_per_record_without_raw_values() {
-    let out = dss(&["policy", "check", "--pipeline", PIPELINE, "--input", RECORDS, "--format", "json"]);
+    let out = dss(&[
+        "policy",
+        "check",
+        "--pipeline",
+        PIPELINE,
+        "--input",
+        RECORDS,
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 5);
     let first = &lines[0];
     assert_eq!(first["decision"], "transfer");
@@ -62,9 +106,19 @@ fn json_output_is_one_object_per_record_without_raw_values() {
     assert_eq!(first["record"]["tenant"], "cn-hq");
     assert_eq!(first["record"]["provenance"], serde_json::json!(["DE"]));
     assert_eq!(first["record"]["fields"]["email"], "a***@beispiel.de");
-    assert!(first["record"]["fields"]["name"].as_str().unwrap().starts_with("tok_dryrun_"));
+    assert!(
+        first["record"]["fields"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("tok_dryrun_")
+    );
     assert!(first["record"]["fields"].get("health_note").is_none());
-    let name = first["fields"].as_array().unwrap().iter().find(|f| f["path"] == "name").unwrap();
+    let name = first["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "name")
+        .unwrap();
     assert_eq!(name["class"], "personal.name");
     assert_eq!(name["action"], "tokenize");
     assert_eq!(name["rule"], "level:light:DE");
@@ -83,23 +137,55 @@ fn a_malformed_line_is_reported_and_the_rest_still_checked() {
     let good = std::fs::read_to_string(root().join(RECORDS)).unwrap();
     let mut lines: Vec<&str> = good.lines().collect();
     lines.insert(1, r#"{"id":"x","object":"contact","tenant":"eu-sales","region":"eu-frankfurt","fields":{"name":"Zhang Wei"},}"#);
-    lines.insert(3, r#"{"id":"y","object":"invoice","tenant":"eu-sales","region":"eu-frankfurt","fields":{}}"#);
+    lines.insert(
+        3,
+        r#"{"id":"y","object":"invoice","tenant":"eu-sales","region":"eu-frankfurt","fields":{}}"#,
+    );
     lines.insert(4, r#"{"id":"z","object":"contact","tenant":"eu-sales","region":"eu-frankfurt","version":"Zhang Wei","fields":{}}"#);
     std::fs::write(&input, lines.join("\n")).unwrap();
-    let out = dss(&["policy", "check", "--pipeline", PIPELINE, "--input", input.to_str().unwrap(), "--format", "json"]);
+    let out = dss(&[
+        "policy",
+        "check",
+        "--pipeline",
+        PIPELINE,
+        "--input",
+        input.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(text(&out.stdout).lines().count(), 5, "the other records are still checked");
-    assert!(stderr.contains("in.jsonl:2: invalid JSON at column"), "{stderr}");
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        5,
+        "the other records are still checked"
+    );
+    assert!(
+        stderr.contains("in.jsonl:2: invalid JSON at column"),
+        "{stderr}"
+    );
     assert!(stderr.contains("in.jsonl:4: object kind invoice is not moved by pipeline eu-to-hq (objects: account, contact, order)"), "{stderr}");
-    assert!(stderr.contains("in.jsonl:5: invalid record at column"), "{stderr}");
+    assert!(
+        stderr.contains("in.jsonl:5: invalid record at column"),
+        "{stderr}"
+    );
     assert!(stderr.contains("3 errors"), "{stderr}");
     assert!(!stderr.contains("Zhang Wei"), "{stderr}");
 }
 
 #[test]
 fn fail_on_block_exits_3() {
-    let out = dss(&["policy", "check", "--pipeline", PIPELINE, "--input", RECORDS, "--fail-on-block", "--format", "json"]);
+    let out = dss(&[
+        "policy",
+        "check",
+        "--pipeline",
+        PIPELINE,
+        "--input",
+        RECORDS,
+        "--fail-on-block",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(3));
 }
 
@@ -107,7 +193,16 @@ fn fail_on_block_exits_3() {
 fn records_come_from_stdin_too() {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_dss"))
-        .args(["policy", "check", "--pipeline", PIPELINE, "--input", "-", "--format", "json"])
+        .args([
+            "policy",
+            "check",
+            "--pipeline",
+            PIPELINE,
+            "--input",
+            "-",
+            "--format",
+            "json",
+        ])
         .current_dir(root())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -129,9 +224,24 @@ fn a_token_key_file_makes_tokens_stable_across_runs() {
     assert!(line.starts_with("k7:"), "{line}");
     std::fs::write(&key, &line).unwrap();
     let run = || {
-        let out = dss(&["policy", "check", "--pipeline", PIPELINE, "--input", RECORDS, "--format", "json", "--token-key-file", key.to_str().unwrap()]);
-        let first: serde_json::Value = serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
-        first["record"]["fields"]["name"].as_str().unwrap().to_owned()
+        let out = dss(&[
+            "policy",
+            "check",
+            "--pipeline",
+            PIPELINE,
+            "--input",
+            RECORDS,
+            "--format",
+            "json",
+            "--token-key-file",
+            key.to_str().unwrap(),
+        ]);
+        let first: serde_json::Value =
+            serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+        first["record"]["fields"]["name"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     let a = run();
     assert!(a.starts_with("tok_k7_"), "{a}");
@@ -142,8 +252,21 @@ fn a_token_key_file_makes_tokens_stable_across_runs() {
 fn an_unknown_region_in_a_pipeline_names_file_line_column_path_and_choices() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("p.yaml");
-    std::fs::write(&p, std::fs::read_to_string(root().join(PIPELINE)).unwrap().replace("region: cn-beijing", "region: eu-paris")).unwrap();
-    let out = dss(&["policy", "check", "--pipeline", p.to_str().unwrap(), "--input", RECORDS]);
+    std::fs::write(
+        &p,
+        std::fs::read_to_string(root().join(PIPELINE))
+            .unwrap()
+            .replace("region: cn-beijing", "region: eu-paris"),
+    )
+    .unwrap();
+    let out = dss(&[
+        "policy",
+        "check",
+        "--pipeline",
+        p.to_str().unwrap(),
+        "--input",
+        RECORDS,
+    ]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -163,8 +286,19 @@ fn validate_reports_policy_errors_with_locations() {
         std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
     }
     let levels = dir.path().join("levels.yaml");
-    std::fs::write(&levels, std::fs::read_to_string(&levels).unwrap().replace("personal.phone: mask", "personal.phone: smudge")).unwrap();
-    let out = dss(&["policy", "validate", "--policies", dir.path().to_str().unwrap()]);
+    std::fs::write(
+        &levels,
+        std::fs::read_to_string(&levels)
+            .unwrap()
+            .replace("personal.phone: mask", "personal.phone: smudge"),
+    )
+    .unwrap();
+    let out = dss(&[
+        "policy",
+        "validate",
+        "--policies",
+        dir.path().to_str().unwrap(),
+    ]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("levels.yaml:24:23: levels.light.actions.personal.phone: unknown action \"smudge\" (expected one of: pass, mask,"), "{stderr}");
@@ -182,35 +316,111 @@ fn policy_test_runs_the_shipped_tests_and_fails_on_a_broken_one() {
         std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
     }
     let rules = dir.path().join("rules.yaml");
-    std::fs::write(&rules, std::fs::read_to_string(&rules).unwrap().replace("keep_last: 2", "keep_last: 4")).unwrap();
+    std::fs::write(
+        &rules,
+        std::fs::read_to_string(&rules)
+            .unwrap()
+            .replace("keep_last: 2", "keep_last: 4"),
+    )
+    .unwrap();
     let out = dss(&["policy", "test", "--policies", dir.path().to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL") && stdout.contains("phone: expected output \"+86 *** **** **78\", got \"+86 *** **** 5678\""), "{stdout}");
+    assert!(
+        stdout.contains("FAIL")
+            && stdout.contains(
+                "phone: expected output \"+86 *** **** **78\", got \"+86 *** **** 5678\""
+            ),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn explain_shows_the_compiled_plan() {
-    let out = dss(&["policy", "explain", "--from", "cn-beijing", "--to", "eu-frankfurt", "--object", "order", "--format", "json"]);
+    let out = dss(&[
+        "policy",
+        "explain",
+        "--from",
+        "cn-beijing",
+        "--to",
+        "eu-frankfurt",
+        "--object",
+        "order",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ship_to = plan["fields"].as_array().unwrap().iter().find(|f| f["path"] == "ship_to_name").unwrap();
+    let ship_to = plan["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "ship_to_name")
+        .unwrap();
     assert_eq!(ship_to["action"], "tokenize");
     assert_eq!(ship_to["rule"], "cn-orders-ship-to-code");
     assert_eq!(ship_to["params"], "scope=erp-shipments");
     assert_eq!(plan["unclassified"]["action"], "drop");
-    let conditions: Vec<&str> = plan["requires"].as_array().unwrap().iter().map(|r| r["condition"].as_str().unwrap()).collect();
-    assert_eq!(conditions, vec!["standard_contract", "consent", "regulator_filing"]);
-    let onward = dss(&["policy", "explain", "--from", "ap-hongkong", "--to", "eu-frankfurt", "--object", "contact", "--via", "CN"]);
+    let conditions: Vec<&str> = plan["requires"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["condition"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        conditions,
+        vec!["standard_contract", "consent", "regulator_filing"]
+    );
+    let onward = dss(&[
+        "policy",
+        "explain",
+        "--from",
+        "ap-hongkong",
+        "--to",
+        "eu-frankfurt",
+        "--object",
+        "contact",
+        "--via",
+        "CN",
+    ]);
     let table = text(&onward.stdout);
-    assert!(table.contains("governed  CN, HK") && table.contains("gba-no-onward-transfer"), "{table}");
+    assert!(
+        table.contains("governed  CN, HK") && table.contains("gba-no-onward-transfer"),
+        "{table}"
+    );
 }
 
 #[test]
 fn generated_records_are_valid_and_reproducible() {
-    let a = dss(&["dev", "generate", "--region", "cn-beijing", "--tenant", "cn-hq", "--object", "mixed", "--count", "20", "--seed", "9"]);
+    let a = dss(&[
+        "dev",
+        "generate",
+        "--region",
+        "cn-beijing",
+        "--tenant",
+        "cn-hq",
+        "--object",
+        "mixed",
+        "--count",
+        "20",
+        "--seed",
+        "9",
+    ]);
     assert_eq!(a.status.code(), Some(0));
-    let b = dss(&["dev", "generate", "--region", "cn-beijing", "--tenant", "cn-hq", "--object", "mixed", "--count", "20", "--seed", "9"]);
+    let b = dss(&[
+        "dev",
+        "generate",
+        "--region",
+        "cn-beijing",
+        "--tenant",
+        "cn-hq",
+        "--object",
+        "mixed",
+        "--count",
+        "20",
+        "--seed",
+        "9",
+    ]);
     assert_eq!(a.stdout, b.stdout);
     for line in text(&a.stdout).lines() {
         dss_core::Record::from_json(line.as_bytes()).unwrap();

@@ -13,7 +13,9 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use dss_core::synth::Generator;
 use dss_core::{LegalBasis, RegionId};
-use dss_policies::{Condition, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, Scanner, default_sources};
+use dss_policies::{
+    Condition, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, Scanner, default_sources,
+};
 
 fn bench(c: &mut Criterion) {
     let set = Arc::new(PolicySet::from_sources(&default_sources()).expect("default policy set"));
@@ -30,7 +32,8 @@ fn bench(c: &mut Criterion) {
     let scanner = Scanner::new();
     let mut generator = Generator::new(1, "cn-hq", RegionId::new("cn-beijing").unwrap());
     let records: Vec<_> = (0..1024).map(|_| generator.contact()).collect();
-    let mut evaluator = Evaluator::new(&planner, &keys, &scanner).with_now("2026-11-27T00:00:00Z".into());
+    let mut evaluator =
+        Evaluator::new(&planner, &keys, &scanner).with_now("2026-11-27T00:00:00Z".into());
     let mut out = Outcome::default();
 
     let mut group = c.benchmark_group("evaluate");

@@ -8,7 +8,9 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use dss_core::synth::Generator;
 use dss_core::{LegalBasis, RegionId};
-use dss_policies::{Condition, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, Scanner, default_sources};
+use dss_policies::{
+    Condition, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, Scanner, default_sources,
+};
 
 fn main() {
     let set = Arc::new(PolicySet::from_sources(&default_sources()).unwrap());
@@ -27,7 +29,10 @@ fn main() {
     let records: Vec<_> = (0..1024).map(|_| g.contact()).collect();
     let mut ev = Evaluator::new(&planner, &keys, &scanner).with_now("2026-11-27T00:00:00Z".into());
     let mut out = Outcome::default();
-    let n = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200_000usize);
+    let n = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200_000usize);
     let t = Instant::now();
     let mut clones = Vec::with_capacity(1024);
     let mut total = std::time::Duration::ZERO;
@@ -42,5 +47,10 @@ fn main() {
         let _ = chunk;
     }
     let done = (n / 1024 * 1024) as f64;
-    println!("evaluate: {:.0} records/s ({:.2} µs each); wall incl. clones {:?}", done / total.as_secs_f64(), total.as_secs_f64() * 1e6 / done, t.elapsed());
+    println!(
+        "evaluate: {:.0} records/s ({:.2} µs each); wall incl. clones {:?}",
+        done / total.as_secs_f64(),
+        total.as_secs_f64() * 1e6 / done,
+        t.elapsed()
+    );
 }

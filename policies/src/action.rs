@@ -58,7 +58,11 @@ impl ActionKind {
 
     /// Every name, for error messages.
     pub fn all_names() -> String {
-        Self::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+        Self::ALL
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -84,7 +88,12 @@ pub struct Action {
 impl Action {
     /// An action with default parameters.
     pub fn new(kind: ActionKind, scope: Arc<str>) -> Self {
-        Self { kind, mask: MaskSpec::default(), scope, keep: default_keep() }
+        Self {
+            kind,
+            mask: MaskSpec::default(),
+            scope,
+            keep: default_keep(),
+        }
     }
 }
 
@@ -136,7 +145,11 @@ impl Condition {
 
     /// Every name, for error messages.
     pub fn all_names() -> String {
-        Self::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+        Self::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -100,7 +100,11 @@ impl Class {
 
     /// Every class name, for error messages.
     pub fn all_names() -> String {
-        Class::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+        Class::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -172,7 +176,11 @@ mod tests {
         assert!(p.matches(Class::Phone));
         assert!(!p.matches(Class::Health));
         assert!(!p.matches(Class::Business));
-        assert!(ClassPattern::parse("sensitive.*").unwrap().matches(Class::Health));
+        assert!(
+            ClassPattern::parse("sensitive.*")
+                .unwrap()
+                .matches(Class::Health)
+        );
         assert!(ClassPattern::parse("*").unwrap().matches(Class::Business));
         assert_eq!(ClassPattern::parse("personal.shoe_size"), None);
     }

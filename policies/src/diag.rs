@@ -66,7 +66,9 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, 
         })
     });
     result.map_err(|e| {
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
+        let (line, column) = e
+            .location()
+            .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
         let message = e.without_snippet().to_string();
         let message = message.split(" at line ").next().unwrap_or(&message);
         let message = message.strip_prefix("error: ").unwrap_or(message);
@@ -95,7 +97,12 @@ pub fn locate_key(text: &str, key: &str) -> (u32, u32) {
             .strip_prefix('"')
             .and_then(|r| r.strip_prefix(key))
             .and_then(|r| r.strip_prefix("\":"))
-            .or_else(|| trimmed.strip_prefix('\'').and_then(|r| r.strip_prefix(key)).and_then(|r| r.strip_prefix("':")));
+            .or_else(|| {
+                trimmed
+                    .strip_prefix('\'')
+                    .and_then(|r| r.strip_prefix(key))
+                    .and_then(|r| r.strip_prefix("':"))
+            });
         if unquoted.or(quoted).is_some() {
             return (n as u32 + 1, indent as u32 + 1);
         }
@@ -110,7 +117,13 @@ pub(crate) struct Reporter<'a> {
 }
 
 impl Reporter<'_> {
-    pub(crate) fn at(&mut self, line: u32, column: u32, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn at(
+        &mut self,
+        line: u32,
+        column: u32,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.out.push(Diagnostic {
             file: self.source.name.clone(),
             line,
@@ -120,7 +133,12 @@ impl Reporter<'_> {
         });
     }
 
-    pub(crate) fn loc<T>(&mut self, loc: &crate::loc::Loc<T>, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn loc<T>(
+        &mut self,
+        loc: &crate::loc::Loc<T>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.at(loc.line, loc.column, path, message);
     }
 
@@ -150,21 +168,34 @@ mod tests {
     }
 
     fn src(text: &str) -> Source {
-        Source { name: "p/regions.yaml".into(), text: text.into() }
+        Source {
+            name: "p/regions.yaml".into(),
+            text: text.into(),
+        }
     }
 
     #[test]
     fn parse_errors_name_file_line_column_and_key_path() {
-        let d = parse_yaml::<Doc>(&src("version: 1\nregions:\n  cn-beijing:\n    jurisdictoin: CN\n")).unwrap_err();
+        let d = parse_yaml::<Doc>(&src(
+            "version: 1\nregions:\n  cn-beijing:\n    jurisdictoin: CN\n",
+        ))
+        .unwrap_err();
         assert_eq!((d.line, d.column), (4, 5));
         assert_eq!(d.path, "regions.cn-beijing.jurisdictoin");
         assert!(d.message.contains("unknown field `jurisdictoin`"), "{d}");
-        assert!(d.to_string().starts_with("p/regions.yaml:4:5: regions.cn-beijing.jurisdictoin: "), "{d}");
+        assert!(
+            d.to_string()
+                .starts_with("p/regions.yaml:4:5: regions.cn-beijing.jurisdictoin: "),
+            "{d}"
+        );
     }
 
     #[test]
     fn syntax_errors_have_a_location() {
-        let d = parse_yaml::<Doc>(&src("version: 1\nregions:\n  cn-beijing: {jurisdiction: CN\n")).unwrap_err();
+        let d = parse_yaml::<Doc>(&src(
+            "version: 1\nregions:\n  cn-beijing: {jurisdiction: CN\n",
+        ))
+        .unwrap_err();
         assert_eq!(d.line, 3, "{d}");
         assert!(!d.message.is_empty(), "{d}");
     }

@@ -93,7 +93,13 @@ pub struct Outcome {
 
 impl Default for Outcome {
     fn default() -> Self {
-        Self { decision: Decision::Block, fields: Vec::new(), reasons: Vec::new(), vault: Vec::new(), subject_token: None }
+        Self {
+            decision: Decision::Block,
+            fields: Vec::new(),
+            reasons: Vec::new(),
+            vault: Vec::new(),
+            subject_token: None,
+        }
     }
 }
 
@@ -198,15 +204,28 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn record_checks(&self, plan: &Plan, record: &Record, present: u32, crosses: bool, out: &mut Outcome) {
+    fn record_checks(
+        &self,
+        plan: &Plan,
+        record: &Record,
+        present: u32,
+        crosses: bool,
+        out: &mut Outcome,
+    ) {
         if present != 0 {
             for b in &plan.blocks {
                 let hit = match &b.classes {
                     None => present & personal_mask() != 0,
-                    Some(patterns) => Class::ALL.iter().any(|&c| present & (1 << c.index()) != 0 && patterns.iter().any(|p| p.matches(c))),
+                    Some(patterns) => Class::ALL.iter().any(|&c| {
+                        present & (1 << c.index()) != 0 && patterns.iter().any(|p| p.matches(c))
+                    }),
                 };
                 if hit {
-                    out.reasons.push(BlockReason { rule: b.rule, field: None, message: b.reason.clone() });
+                    out.reasons.push(BlockReason {
+                        rule: b.rule,
+                        field: None,
+                        message: b.reason.clone(),
+                    });
                 }
             }
         }
@@ -215,7 +234,9 @@ impl<'a> Evaluator<'a> {
         }
         let route = self.planner.route();
         let subject = record.subject.as_ref();
-        let basis = route.legal_basis.or_else(|| subject.and_then(|s| s.legal_basis));
+        let basis = route
+            .legal_basis
+            .or_else(|| subject.and_then(|s| s.legal_basis));
         let consent_ok = subject.is_some_and(|s| {
             s.consent == Some(ConsentStatus::Granted)
                 && match (&s.consent_expires, &self.now) {
@@ -246,15 +267,23 @@ impl<'a> Evaluator<'a> {
             if !met {
                 let code = &set.jurisdiction(req.jurisdiction).code;
                 let message = match req.condition {
-                    Condition::Consent => format!("{code} requires the data subject's consent, which is missing, refused or expired"),
-                    c => format!("{code} requires {c} for this transfer, and the route does not declare it"),
+                    Condition::Consent => format!(
+                        "{code} requires the data subject's consent, which is missing, refused or expired"
+                    ),
+                    c => format!(
+                        "{code} requires {c} for this transfer, and the route does not declare it"
+                    ),
                 };
                 let rule = match req.rule {
                     RuleRef::Level(_) => RuleRef::Builtin(Builtin::MissingCondition),
                     r => r,
                 };
                 if !out.reasons.iter().any(|r| r.message == message) {
-                    out.reasons.push(BlockReason { rule, field: None, message });
+                    out.reasons.push(BlockReason {
+                        rule,
+                        field: None,
+                        message,
+                    });
                 }
             }
         }
@@ -262,7 +291,10 @@ impl<'a> Evaluator<'a> {
 }
 
 fn personal_mask() -> u32 {
-    Class::ALL.iter().filter(|c| c.is_personal()).fold(0, |m, c| m | (1 << c.index()))
+    Class::ALL
+        .iter()
+        .filter(|c| c.is_personal())
+        .fold(0, |m, c| m | (1 << c.index()))
 }
 
 struct Walk<'w> {
@@ -294,7 +326,11 @@ impl Walk<'_> {
             let token = self.token(&self.plan.metadata_scope.clone(), &record.id);
             record.id = token;
             if detected.action.kind == ActionKind::Block {
-                self.block(detected.rule, "$id", format!("the record id holds {}", f.class));
+                self.block(
+                    detected.rule,
+                    "$id",
+                    format!("the record id holds {}", f.class),
+                );
             } else {
                 self.crosses = true;
                 self.decide_meta("$id", f.class);
@@ -326,13 +362,20 @@ impl Walk<'_> {
         let mut token = String::with_capacity(32);
         self.keys.tokenize_into(scope, value, &mut token);
         if self.collect_vault {
-            self.out.vault.push(VaultWrite { token: token.clone(), value: value.to_owned() });
+            self.out.vault.push(VaultWrite {
+                token: token.clone(),
+                value: value.to_owned(),
+            });
         }
         token
     }
 
     fn block(&mut self, rule: RuleRef, field: &str, message: String) {
-        self.out.reasons.push(BlockReason { rule, field: Some(Arc::from(field)), message });
+        self.out.reasons.push(BlockReason {
+            rule,
+            field: Some(Arc::from(field)),
+            message,
+        });
     }
 
     fn walk_map(&mut self, node: u32, map: &mut Map) {
@@ -370,13 +413,23 @@ impl Walk<'_> {
 
     fn unclassified(&mut self, node: u32, key: &str, value: &mut Value) -> bool {
         let prefix = &self.plan.nodes[node as usize].path;
-        let path: Arc<str> = if prefix.is_empty() { Arc::from(key) } else { Arc::from(format!("{prefix}.{key}")) };
+        let path: Arc<str> = if prefix.is_empty() {
+            Arc::from(key)
+        } else {
+            Arc::from(format!("{prefix}.{key}"))
+        };
         self.unclassified_value(path, value)
     }
 
     fn unclassified_value(&mut self, path: Arc<str>, value: &mut Value) -> bool {
         let fp = &self.plan.unclassified;
-        self.out.fields.push(FieldDecision { path: path.clone(), class: Class::Unclassified, action: fp.action.kind, rule: fp.rule, detected: false });
+        self.out.fields.push(FieldDecision {
+            path: path.clone(),
+            class: Class::Unclassified,
+            action: fp.action.kind,
+            rule: fp.rule,
+            detected: false,
+        });
         match fp.action.kind {
             ActionKind::Pass => {
                 self.scan_value(&path, value);
@@ -385,7 +438,11 @@ impl Walk<'_> {
             ActionKind::Drop => false,
             ActionKind::Block => {
                 if !value.is_empty() {
-                    self.block(fp.rule, &path, format!("{path} is unclassified and may not cross"));
+                    self.block(
+                        fp.rule,
+                        &path,
+                        format!("{path} is unclassified and may not cross"),
+                    );
                 }
                 false
             }
@@ -400,7 +457,13 @@ impl Walk<'_> {
         let fp: &FieldPlan = &self.plan.fields[leaf];
         // One decision per field path, however many array elements it matched.
         if !std::mem::replace(&mut self.seen[leaf], true) {
-            self.out.fields.push(FieldDecision { path: fp.path.clone(), class: fp.class, action: fp.action.kind, rule: fp.rule, detected: false });
+            self.out.fields.push(FieldDecision {
+                path: fp.path.clone(),
+                class: fp.class,
+                action: fp.action.kind,
+                rule: fp.rule,
+                detected: false,
+            });
         }
         let empty = value.is_empty();
         if fp.class.is_personal() && !empty {
@@ -418,7 +481,11 @@ impl Walk<'_> {
             ActionKind::Drop => false,
             ActionKind::Block => {
                 if !empty {
-                    self.block(fp.rule, &fp.path, format!("{} ({}) may not cross", fp.path, fp.class));
+                    self.block(
+                        fp.rule,
+                        &fp.path,
+                        format!("{} ({}) may not cross", fp.path, fp.class),
+                    );
                 }
                 false
             }
@@ -450,28 +517,44 @@ impl Walk<'_> {
             Value::Number(n) => {
                 let text = n.to_string();
                 let mut out = String::new();
-                *value = if self.write_transformed(class, action, &text, &mut out) { Value::String(out.into()) } else { Value::Null };
+                *value = if self.write_transformed(class, action, &text, &mut out) {
+                    Value::String(out.into())
+                } else {
+                    Value::Null
+                };
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.transform(class, action, v)),
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|v| self.transform(class, action, v)),
             Value::Object(m) => {
                 if action.kind == ActionKind::Generalize {
                     m.retain_mut(|k, _| action.keep.iter().any(|keep| keep == k));
                 } else {
-                    m.iter_mut().for_each(|(_, v)| self.transform(class, action, v));
+                    m.iter_mut()
+                        .for_each(|(_, v)| self.transform(class, action, v));
                 }
             }
         }
     }
 
     /// Appends the transformed `text` to `out`; false when the action leaves nothing.
-    fn write_transformed(&mut self, class: Class, action: &Action, text: &str, out: &mut String) -> bool {
+    fn write_transformed(
+        &mut self,
+        class: Class,
+        action: &Action,
+        text: &str,
+        out: &mut String,
+    ) -> bool {
         match action.kind {
             ActionKind::Mask => mask_into(class, text, &action.mask, out),
             ActionKind::Tokenize => {
                 let start = out.len();
                 self.keys.tokenize_into(&action.scope, text, out);
                 if self.collect_vault {
-                    self.out.vault.push(VaultWrite { token: out[start..].to_owned(), value: text.to_owned() });
+                    self.out.vault.push(VaultWrite {
+                        token: out[start..].to_owned(),
+                        value: text.to_owned(),
+                    });
                 }
             }
             ActionKind::Hash => self.keys.hash_into(&action.scope, text, out),
@@ -502,8 +585,19 @@ impl Walk<'_> {
                     let span = &s[f.start..f.end];
                     let fp = &self.plan.detected[f.class.index()];
                     self.present |= 1 << f.class.index();
-                    if !self.out.fields.iter().any(|d| d.detected && d.class == f.class && Arc::ptr_eq(&d.path, path)) {
-                        self.out.fields.push(FieldDecision { path: path.clone(), class: f.class, action: fp.action.kind, rule: fp.rule, detected: true });
+                    if !self
+                        .out
+                        .fields
+                        .iter()
+                        .any(|d| d.detected && d.class == f.class && Arc::ptr_eq(&d.path, path))
+                    {
+                        self.out.fields.push(FieldDecision {
+                            path: path.clone(),
+                            class: f.class,
+                            action: fp.action.kind,
+                            rule: fp.rule,
+                            detected: true,
+                        });
                     }
                     match fp.action.kind {
                         ActionKind::Pass => {

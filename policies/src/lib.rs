@@ -51,5 +51,11 @@ pub fn default_sources() -> Vec<Source> {
             }),*]
         };
     }
-    files!("levels.yaml", "jurisdictions.yaml", "classification.yaml", "rules.yaml", "tests.yaml")
+    files!(
+        "levels.yaml",
+        "jurisdictions.yaml",
+        "classification.yaml",
+        "rules.yaml",
+        "tests.yaml"
+    )
 }

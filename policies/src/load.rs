@@ -52,7 +52,11 @@ fn merge<'a, V>(
     for (source, file) in files {
         for (key, value) in get(file) {
             if let Some((first, _)) = out.get(key.as_str()) {
-                Reporter { source, out: diags }.key(key, format!("{section}.{key}"), format!("defined twice (first in {})", first.name));
+                Reporter { source, out: diags }.key(
+                    key,
+                    format!("{section}.{key}"),
+                    format!("defined twice (first in {})", first.name),
+                );
             } else {
                 out.insert(key, (source, value));
             }
@@ -64,7 +68,11 @@ fn merge<'a, V>(
 fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> PolicySet {
     for (source, file) in files {
         if file.version.value != 1 {
-            Reporter { source, out: diags }.loc(&file.version, "version", format!("unsupported version {} (expected 1)", file.version.value));
+            Reporter { source, out: diags }.loc(
+                &file.version,
+                "version",
+                format!("unsupported version {} (expected 1)", file.version.value),
+            );
         }
     }
 
@@ -75,7 +83,14 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
         let mut r = Reporter { source, out: diags };
         let path = format!("levels.{name}");
         let export = Export::parse(&spec.export).unwrap_or_else(|| {
-            r.loc(&spec.export, format!("{path}.export"), format!("unknown export {:?} (expected one of: free, conditional, prohibited)", spec.export.value));
+            r.loc(
+                &spec.export,
+                format!("{path}.export"),
+                format!(
+                    "unknown export {:?} (expected one of: free, conditional, prohibited)",
+                    spec.export.value
+                ),
+            );
             Export::Prohibited
         });
         let requires = conditions(&mut r, &spec.requires, &format!("{path}.requires"));
@@ -87,7 +102,8 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
             };
             // An unknown action was reported; count the class as decided so it is not
             // reported a second time as missing.
-            let kind = action_kind(&mut r, action, &format!("{path}.actions.{pattern}")).unwrap_or(ActionKind::Block);
+            let kind = action_kind(&mut r, action, &format!("{path}.actions.{pattern}"))
+                .unwrap_or(ActionKind::Block);
             for &c in Class::ALL {
                 if p.matches(c) && chosen[c.index()].is_none_or(|(s, _)| s < p.specificity()) {
                     chosen[c.index()] = Some((p.specificity(), kind));
@@ -101,12 +117,27 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
                     r.key(name, format!("{path}.actions"), format!("{c} gets {kind}, but sensitive data never crosses a border (use drop or block)"));
                 }
                 Some((_, kind)) => actions[c.index()] = kind,
-                None => r.key(name, format!("{path}.actions"), format!("no action for class {c} (add it, a class group or `*`)")),
+                None => r.key(
+                    name,
+                    format!("{path}.actions"),
+                    format!("no action for class {c} (add it, a class group or `*`)"),
+                ),
             }
         }
-        levels.push(Level { name: (*name).to_owned(), export, requires, actions });
+        levels.push(Level {
+            name: (*name).to_owned(),
+            export,
+            requires,
+            actions,
+        });
     }
-    let level_names = || levels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ");
+    let level_names = || {
+        levels
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
 
     // Jurisdictions.
     let jur_specs = merge(files, diags, "jurisdictions", |f| &f.jurisdictions);
@@ -116,21 +147,51 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
         let mut r = Reporter { source, out: diags };
         let path = format!("jurisdictions.{code}");
         let Some(jc) = JurisdictionCode::new(code) else {
-            r.key(code, path, "invalid jurisdiction code (expected 2 to 8 upper-case letters, e.g. CN)");
+            r.key(
+                code,
+                path,
+                "invalid jurisdiction code (expected 2 to 8 upper-case letters, e.g. CN)",
+            );
             continue;
         };
-        let level = levels.iter().position(|l| l.name == spec.level.value).unwrap_or_else(|| {
-            r.loc(&spec.level, format!("{path}.level"), format!("unknown level {:?} (expected one of: {})", spec.level.value, level_names()));
-            0
-        });
+        let level = levels
+            .iter()
+            .position(|l| l.name == spec.level.value)
+            .unwrap_or_else(|| {
+                r.loc(
+                    &spec.level,
+                    format!("{path}.level"),
+                    format!(
+                        "unknown level {:?} (expected one of: {})",
+                        spec.level.value,
+                        level_names()
+                    ),
+                );
+                0
+            });
         let requires = match &spec.requires {
             Some(list) => conditions(&mut r, list, &format!("{path}.requires")),
-            None => levels.get(level).map(|l| l.requires.clone()).unwrap_or_default(),
+            None => levels
+                .get(level)
+                .map(|l| l.requires.clone())
+                .unwrap_or_default(),
         };
         jurisdiction_index.insert((*code).to_owned(), jurisdictions.len() as JId);
-        jurisdictions.push(Jurisdiction { code: jc, name: spec.name.clone(), law: spec.law.clone(), level, requires });
+        jurisdictions.push(Jurisdiction {
+            code: jc,
+            name: spec.name.clone(),
+            law: spec.law.clone(),
+            level,
+            requires,
+        });
     }
-    let jur_names = || jurisdictions.iter().map(|j| j.code.as_str()).collect::<Vec<_>>().join(", ");
+    let jur_names = || {
+        jurisdictions
+            .iter()
+            .map(|j| j.code.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
 
     // Groups.
     let group_specs = merge(files, diags, "groups", |f| &f.groups);
@@ -138,13 +199,25 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
     for (name, (source, members)) in &group_specs {
         let mut r = Reporter { source, out: diags };
         if JurisdictionCode::new(name).is_none() || jurisdiction_index.contains_key(*name) {
-            r.key(name, format!("groups.{name}"), "group names are upper-case and differ from jurisdiction codes");
+            r.key(
+                name,
+                format!("groups.{name}"),
+                "group names are upper-case and differ from jurisdiction codes",
+            );
         }
         let mut ids = Vec::new();
         for (i, m) in members.iter().enumerate() {
             match jurisdiction_index.get(m.value.as_str()) {
                 Some(&j) => ids.push(j),
-                None => r.loc(m, format!("groups.{name}[{i}]"), format!("unknown jurisdiction {:?} (expected one of: {})", m.value, jur_names())),
+                None => r.loc(
+                    m,
+                    format!("groups.{name}[{i}]"),
+                    format!(
+                        "unknown jurisdiction {:?} (expected one of: {})",
+                        m.value,
+                        jur_names()
+                    ),
+                ),
             }
         }
         groups.insert((*name).to_owned(), ids);
@@ -156,14 +229,26 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
     for (id, (source, spec)) in &region_specs {
         let mut r = Reporter { source, out: diags };
         let Some(rid) = RegionId::new(id) else {
-            r.key(id, format!("regions.{id}"), "invalid region id (expected lowercase letters, digits and dashes)");
+            r.key(
+                id,
+                format!("regions.{id}"),
+                "invalid region id (expected lowercase letters, digits and dashes)",
+            );
             continue;
         };
         match jurisdiction_index.get(spec.jurisdiction.value.as_str()) {
             Some(&j) => {
                 regions.insert(rid, j);
             }
-            None => r.loc(&spec.jurisdiction, format!("regions.{id}.jurisdiction"), format!("unknown jurisdiction {:?} (expected one of: {})", spec.jurisdiction.value, jur_names())),
+            None => r.loc(
+                &spec.jurisdiction,
+                format!("regions.{id}.jurisdiction"),
+                format!(
+                    "unknown jurisdiction {:?} (expected one of: {})",
+                    spec.jurisdiction.value,
+                    jur_names()
+                ),
+            ),
         }
     }
 
@@ -198,7 +283,15 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
                     }
                 };
                 let Some(c) = Class::parse(class) else {
-                    r.loc(class, path, format!("unknown class {:?} (expected one of: {})", class.value, Class::all_names()));
+                    r.loc(
+                        class,
+                        path,
+                        format!(
+                            "unknown class {:?} (expected one of: {})",
+                            class.value,
+                            Class::all_names()
+                        ),
+                    );
                     continue;
                 };
                 if target.iter().any(|(p, _)| *p == fp) {
@@ -217,7 +310,14 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
         for (class, spec) in &file.masking {
             match Class::parse(class) {
                 Some(c) => masking[c.index()] = spec.clone(),
-                None => r.key(class, format!("masking.{class}"), format!("unknown class {class:?} (expected one of: {})", Class::all_names())),
+                None => r.key(
+                    class,
+                    format!("masking.{class}"),
+                    format!(
+                        "unknown class {class:?} (expected one of: {})",
+                        Class::all_names()
+                    ),
+                ),
             }
             check_mask_style(&mut r, spec, &format!("masking.{class}"), class);
         }
@@ -229,7 +329,11 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
         .into();
 
     // Rules.
-    let resolver = Resolver { index: &jurisdiction_index, groups: &groups, names: jur_names() };
+    let resolver = Resolver {
+        index: &jurisdiction_index,
+        groups: &groups,
+        names: jur_names(),
+    };
     let mut rules = Vec::new();
     let mut rule_ids: BTreeMap<String, String> = BTreeMap::new();
     for (source, file) in files {
@@ -237,17 +341,34 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
             let mut r = Reporter { source, out: diags };
             let path = format!("rules[{i}]");
             if let Some(first) = rule_ids.insert(spec.id.value.clone(), source.name.clone()) {
-                r.loc(&spec.id, format!("{path}.id"), format!("rule id {:?} used twice (first in {first})", spec.id.value));
+                r.loc(
+                    &spec.id,
+                    format!("{path}.id"),
+                    format!("rule id {:?} used twice (first in {first})", spec.id.value),
+                );
             }
-            if let Some(rule) = build_rule(&mut r, spec, &path, &resolver, &masking, &default_scope) {
+            if let Some(rule) = build_rule(&mut r, spec, &path, &resolver, &masking, &default_scope)
+            {
                 rules.push(rule);
             }
         }
     }
 
-    for (what, empty) in [("levels", levels.is_empty()), ("jurisdictions", jurisdictions.is_empty()), ("regions", regions.is_empty())] {
+    for (what, empty) in [
+        ("levels", levels.is_empty()),
+        ("jurisdictions", jurisdictions.is_empty()),
+        ("regions", regions.is_empty()),
+    ] {
         if empty && diags.is_empty() {
-            diags.push(Diagnostic { file: files.first().map_or_else(String::new, |(s, _)| s.name.clone()), line: 0, column: 0, path: what.into(), message: format!("the policy set defines no {what}") });
+            diags.push(Diagnostic {
+                file: files
+                    .first()
+                    .map_or_else(String::new, |(s, _)| s.name.clone()),
+                line: 0,
+                column: 0,
+                path: what.into(),
+                message: format!("the policy set defines no {what}"),
+            });
         }
     }
 
@@ -260,7 +381,13 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
 
     let level_refs = jurisdictions
         .iter()
-        .map(|j| format!("level:{}:{}", levels.get(j.level).map_or("?", |l| l.name.as_str()), j.code))
+        .map(|j| {
+            format!(
+                "level:{}:{}",
+                levels.get(j.level).map_or("?", |l| l.name.as_str()),
+                j.code
+            )
+        })
         .collect();
     PolicySet {
         level_refs,
@@ -291,7 +418,9 @@ fn content_hash(files: &[(&Source, PolicyFile)]) -> String {
                     ("rules", serde_json::Value::Array(list)) => rules.extend(list),
                     ("version" | "description", _) => {}
                     (_, serde_json::Value::Object(section)) => {
-                        let entry = merged.entry(section_name(&k)).or_insert_with(|| serde_json::Value::Object(Default::default()));
+                        let entry = merged
+                            .entry(section_name(&k))
+                            .or_insert_with(|| serde_json::Value::Object(Default::default()));
                         if let serde_json::Value::Object(m) = entry {
                             m.extend(section);
                         }
@@ -338,7 +467,16 @@ impl Resolver<'_> {
                 out.extend(members);
             } else {
                 let groups: Vec<&str> = self.groups.keys().map(String::as_str).collect();
-                r.loc(item, format!("{path}[{i}]"), format!("unknown jurisdiction or group {:?} (expected one of: {}; groups: {})", item.value, self.names, groups.join(", ")));
+                r.loc(
+                    item,
+                    format!("{path}[{i}]"),
+                    format!(
+                        "unknown jurisdiction or group {:?} (expected one of: {}; groups: {})",
+                        item.value,
+                        self.names,
+                        groups.join(", ")
+                    ),
+                );
             }
         }
         out.sort_unstable();
@@ -347,16 +485,30 @@ impl Resolver<'_> {
     }
 }
 
-fn build_rule(r: &mut Reporter<'_>, spec: &RuleSpec, path: &str, res: &Resolver<'_>, masking: &[MaskSpec], default_scope: &Arc<str>) -> Option<Rule> {
+fn build_rule(
+    r: &mut Reporter<'_>,
+    spec: &RuleSpec,
+    path: &str,
+    res: &Resolver<'_>,
+    masking: &[MaskSpec],
+    default_scope: &Arc<str>,
+) -> Option<Rule> {
     let before = r.out.len();
     if spec.id.value.is_empty() {
         r.loc(&spec.id, format!("{path}.id"), "empty rule id");
     }
     if spec.from.is_empty() {
-        r.loc(&spec.id, format!("{path}.from"), "a rule needs at least one jurisdiction in `from`");
+        r.loc(
+            &spec.id,
+            format!("{path}.from"),
+            "a rule needs at least one jurisdiction in `from`",
+        );
     }
     let from = res.resolve(r, &spec.from, &format!("{path}.from"));
-    let to = spec.to.as_ref().map(|t| res.resolve(r, t, &format!("{path}.to")));
+    let to = spec
+        .to
+        .as_ref()
+        .map(|t| res.resolve(r, t, &format!("{path}.to")));
     let except_to = res.resolve(r, &spec.except_to, &format!("{path}.except_to"));
     let objects = spec.objects.as_ref().map(|list| {
         list.iter()
@@ -373,7 +525,11 @@ fn build_rule(r: &mut Reporter<'_>, spec: &RuleSpec, path: &str, res: &Resolver<
     let fields = spec.fields.as_ref().map(|list| {
         list.iter()
             .enumerate()
-            .filter_map(|(i, f)| field_path(f).map_err(|m| r.loc(f, format!("{path}.fields[{i}]"), m)).ok())
+            .filter_map(|(i, f)| {
+                field_path(f)
+                    .map_err(|m| r.loc(f, format!("{path}.fields[{i}]"), m))
+                    .ok()
+            })
             .collect::<Vec<_>>()
     });
     let classes = spec.classes.as_ref().map(|list| {
@@ -382,30 +538,60 @@ fn build_rule(r: &mut Reporter<'_>, spec: &RuleSpec, path: &str, res: &Resolver<
             .filter_map(|(i, c)| {
                 let p = ClassPattern::parse(c);
                 if p.is_none() {
-                    r.loc(c, format!("{path}.classes[{i}]"), format!("unknown class {:?} (expected one of: {}, personal.*, sensitive.*, *)", c.value, Class::all_names()));
+                    r.loc(
+                        c,
+                        format!("{path}.classes[{i}]"),
+                        format!(
+                            "unknown class {:?} (expected one of: {}, personal.*, sensitive.*, *)",
+                            c.value,
+                            Class::all_names()
+                        ),
+                    );
                 }
                 p
             })
             .collect::<Vec<_>>()
     });
     let requires = conditions(r, &spec.requires, &format!("{path}.requires"));
-    let effects = usize::from(spec.action.is_some()) + usize::from(spec.block.is_some()) + usize::from(!spec.requires.is_empty());
+    let effects = usize::from(spec.action.is_some())
+        + usize::from(spec.block.is_some())
+        + usize::from(!spec.requires.is_empty());
     if effects != 1 {
-        r.loc(&spec.id, path, "a rule needs exactly one of `action`, `block` or `requires`");
+        r.loc(
+            &spec.id,
+            path,
+            "a rule needs exactly one of `action`, `block` or `requires`",
+        );
     }
     let effect = if let Some(action) = &spec.action {
         let kind = action_kind(r, action, &format!("{path}.action"))?;
         if fields.is_none() && classes.is_none() {
-            r.loc(action, format!("{path}.action"), "a rule with `action` needs `fields` or `classes`");
+            r.loc(
+                action,
+                format!("{path}.action"),
+                "a rule with `action` needs `fields` or `classes`",
+            );
         }
         if spec.mask.is_some() && kind != ActionKind::Mask {
-            r.loc(action, format!("{path}.mask"), "`mask` parameters need `action: mask`");
+            r.loc(
+                action,
+                format!("{path}.mask"),
+                "`mask` parameters need `action: mask`",
+            );
         }
         if spec.scope.is_some() && !matches!(kind, ActionKind::Tokenize | ActionKind::Hash) {
-            r.loc(action, format!("{path}.scope"), "`scope` needs `action: tokenize` or `hash`");
+            r.loc(
+                action,
+                format!("{path}.scope"),
+                "`scope` needs `action: tokenize` or `hash`",
+            );
         }
         if spec.keep.is_some() && kind != ActionKind::Generalize {
-            r.loc(action, format!("{path}.keep"), "`keep` needs `action: generalize`");
+            r.loc(
+                action,
+                format!("{path}.keep"),
+                "`keep` needs `action: generalize`",
+            );
         }
         if let Some(m) = &spec.mask {
             check_mask_style(r, m, &format!("{path}.mask"), &spec.id);
@@ -416,17 +602,28 @@ fn build_rule(r: &mut Reporter<'_>, spec: &RuleSpec, path: &str, res: &Resolver<
         Effect::Action(Action {
             kind,
             mask: spec.mask.clone().unwrap_or_default(),
-            scope: spec.scope.as_deref().map_or_else(|| default_scope.clone(), Arc::from),
+            scope: spec
+                .scope
+                .as_deref()
+                .map_or_else(|| default_scope.clone(), Arc::from),
             keep: spec.keep.clone().map_or_else(default_keep, Arc::from),
         })
     } else if let Some(reason) = &spec.block {
         if fields.is_some() {
-            r.loc(&spec.id, format!("{path}.fields"), "a `block` rule matches `classes`, not `fields` (use `action: block` on fields)");
+            r.loc(
+                &spec.id,
+                format!("{path}.fields"),
+                "a `block` rule matches `classes`, not `fields` (use `action: block` on fields)",
+            );
         }
         Effect::Block(reason.clone())
     } else {
         if fields.is_some() || classes.is_some() {
-            r.loc(&spec.id, path, "a `requires` rule applies to whole records: remove `fields` and `classes`");
+            r.loc(
+                &spec.id,
+                path,
+                "a `requires` rule applies to whole records: remove `fields` and `classes`",
+            );
         }
         Effect::Require(requires)
     };
@@ -447,7 +644,9 @@ fn build_rule(r: &mut Reporter<'_>, spec: &RuleSpec, path: &str, res: &Resolver<
 fn field_path(text: &str) -> Result<FieldPath, String> {
     let fp = FieldPath::parse(text).map_err(|e| format!("invalid field path {text:?}: {e}"))?;
     if fp.segments().iter().any(|s| matches!(s, Segment::Index(_))) {
-        return Err(format!("invalid field path {text:?}: use `[*]` for array elements"));
+        return Err(format!(
+            "invalid field path {text:?}: use `[*]` for array elements"
+        ));
     }
     Ok(fp)
 }
@@ -455,7 +654,15 @@ fn field_path(text: &str) -> Result<FieldPath, String> {
 fn action_kind(r: &mut Reporter<'_>, action: &Loc<String>, path: &str) -> Option<ActionKind> {
     let kind = ActionKind::parse(action);
     if kind.is_none() {
-        r.loc(action, path, format!("unknown action {:?} (expected one of: {})", action.value, ActionKind::all_names()));
+        r.loc(
+            action,
+            path,
+            format!(
+                "unknown action {:?} (expected one of: {})",
+                action.value,
+                ActionKind::all_names()
+            ),
+        );
     }
     kind
 }
@@ -465,7 +672,15 @@ fn conditions(r: &mut Reporter<'_>, list: &[Loc<String>], path: &str) -> Vec<Con
     for (i, c) in list.iter().enumerate() {
         match Condition::parse(c) {
             Some(c) => out.push(c),
-            None => r.loc(c, format!("{path}[{i}]"), format!("unknown condition {:?} (expected one of: {})", c.value, Condition::all_names())),
+            None => r.loc(
+                c,
+                format!("{path}[{i}]"),
+                format!(
+                    "unknown condition {:?} (expected one of: {})",
+                    c.value,
+                    Condition::all_names()
+                ),
+            ),
         }
     }
     out
@@ -475,6 +690,10 @@ fn check_mask_style(r: &mut Reporter<'_>, spec: &MaskSpec, path: &str, key: &str
     if let Some(style) = &spec.style
         && !matches!(style.as_str(), "initials" | "stars")
     {
-        r.key(key, format!("{path}.style"), format!("unknown mask style {style:?} (expected one of: initials, stars)"));
+        r.key(
+            key,
+            format!("{path}.style"),
+            format!("unknown mask style {style:?} (expected one of: initials, stars)"),
+        );
     }
 }

@@ -21,7 +21,11 @@ pub struct Loc<T> {
 impl<T> Loc<T> {
     /// A value that was not read from a file.
     pub fn bare(value: T) -> Self {
-        Self { value, line: 0, column: 0 }
+        Self {
+            value,
+            line: 0,
+            column: 0,
+        }
     }
 }
 

@@ -10,9 +10,10 @@ use crate::spec::MaskSpec;
 /// Calling codes of three digits among the regions DSS serves; other codes starting with these
 /// digits are two digits long (or one, for 1 and 7).
 const THREE_DIGIT_CODES: &[&str] = &[
-    "852", "853", "855", "856", "880", "886", "234", "233", "254", "255", "256", "351", "352", "353", "354", "355",
-    "356", "357", "358", "359", "370", "371", "372", "373", "374", "375", "380", "381", "385", "386", "420", "421",
-    "960", "961", "962", "963", "964", "965", "966", "967", "968", "971", "972", "973", "974", "975", "976", "977",
+    "852", "853", "855", "856", "880", "886", "234", "233", "254", "255", "256", "351", "352",
+    "353", "354", "355", "356", "357", "358", "359", "370", "371", "372", "373", "374", "375",
+    "380", "381", "385", "386", "420", "421", "960", "961", "962", "963", "964", "965", "966",
+    "967", "968", "971", "972", "973", "974", "975", "976", "977",
 ];
 
 const STARS: &str = "***";
@@ -24,7 +25,12 @@ pub fn mask_into(class: Class, text: &str, spec: &MaskSpec, out: &mut String) {
         Class::Phone => mask_phone(text, spec, out),
         Class::Email => mask_email(text, spec, out),
         Class::Name => mask_name(text, spec, out),
-        _ => mask_generic(text, spec.keep_first.unwrap_or(0), spec.keep_last.unwrap_or(0), out),
+        _ => mask_generic(
+            text,
+            spec.keep_first.unwrap_or(0),
+            spec.keep_last.unwrap_or(0),
+            out,
+        ),
     }
     if text.is_empty() || out[start..].contains(text) {
         out.truncate(start);
@@ -54,7 +60,13 @@ fn mask_phone(text: &str, spec: &MaskSpec, out: &mut String) {
     let international = trimmed.starts_with('+') || trimmed.starts_with("00");
     let (skip, cc) = if international && spec.keep_country_code.unwrap_or(true) {
         let lead = if trimmed.starts_with("00") { 2 } else { 0 };
-        let digits: String = trimmed.bytes().filter(u8::is_ascii_digit).skip(lead).take(3).map(char::from).collect();
+        let digits: String = trimmed
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .skip(lead)
+            .take(3)
+            .map(char::from)
+            .collect();
         (lead, country_code_len(&digits))
     } else {
         (0, 0)
@@ -67,7 +79,8 @@ fn mask_phone(text: &str, spec: &MaskSpec, out: &mut String) {
     for ch in text.chars() {
         if ch.is_ascii_digit() {
             let n = i as isize - (skip + cc) as isize;
-            let visible = i < skip + cc || (n >= 0 && ((n as usize) < keep_first || n as usize >= national - keep_last));
+            let visible = i < skip + cc
+                || (n >= 0 && ((n as usize) < keep_first || n as usize >= national - keep_last));
             out.push(if visible { ch } else { '*' });
             i += 1;
         } else {
@@ -80,7 +93,11 @@ fn mask_email(text: &str, spec: &MaskSpec, out: &mut String) {
     let Some((local, domain)) = text.rsplit_once('@') else {
         return mask_generic(text, 1, 0, out);
     };
-    out.extend(local.chars().take(usize::from(spec.keep_first.unwrap_or(1))));
+    out.extend(
+        local
+            .chars()
+            .take(usize::from(spec.keep_first.unwrap_or(1))),
+    );
     out.push_str(STARS);
     out.push('@');
     if spec.keep_domain.unwrap_or(true) {
@@ -118,7 +135,11 @@ fn mask_generic(text: &str, keep_first: u8, keep_last: u8, out: &mut String) {
     let first = usize::from(keep_first).min(budget);
     let last = usize::from(keep_last).min(budget - first);
     for (i, ch) in text.chars().enumerate() {
-        out.push(if i < first || i >= len - last || ch.is_whitespace() { ch } else { '*' });
+        out.push(if i < first || i >= len - last || ch.is_whitespace() {
+            ch
+        } else {
+            '*'
+        });
     }
 }
 
@@ -128,16 +149,26 @@ pub fn generalize_text(class: Class, text: &str) -> Option<String> {
     match class {
         Class::BirthDate => {
             let year = text.get(..4)?;
-            year.bytes().all(|b| b.is_ascii_digit()).then(|| year.to_owned())
+            year.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| year.to_owned())
         }
         Class::Phone => {
             let t = text.trim_start();
             let digits = t.strip_prefix('+').or_else(|| t.strip_prefix("00"))?;
-            let digits: String = digits.bytes().filter(u8::is_ascii_digit).take(3).map(char::from).collect();
+            let digits: String = digits
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .take(3)
+                .map(char::from)
+                .collect();
             let cc = country_code_len(&digits);
             digits.get(..cc).map(|cc| format!("+{cc}"))
         }
-        Class::Email => text.rsplit_once('@').map(|(_, domain)| domain.to_owned()).filter(|d| !d.is_empty()),
+        Class::Email => text
+            .rsplit_once('@')
+            .map(|(_, domain)| domain.to_owned())
+            .filter(|d| !d.is_empty()),
         _ => None,
     }
 }
@@ -157,14 +188,27 @@ mod tests {
         assert_eq!(m(Class::Phone, "+49 30 12345678"), "+49 ** ****5678");
         assert_eq!(m(Class::Phone, "0049-30-1234567"), "0049-**-***4567");
         assert_eq!(m(Class::Phone, "030 1234567"), "*** ***4567");
-        let spec = MaskSpec { keep_last: Some(2), keep_country_code: Some(false), ..MaskSpec::default() };
-        assert_eq!(mask(Class::Phone, "+86 138 1234 5678", &spec), "+** *** **** **78");
+        let spec = MaskSpec {
+            keep_last: Some(2),
+            keep_country_code: Some(false),
+            ..MaskSpec::default()
+        };
+        assert_eq!(
+            mask(Class::Phone, "+86 138 1234 5678", &spec),
+            "+** *** **** **78"
+        );
     }
 
     #[test]
     fn emails_keep_first_character_and_domain() {
-        assert_eq!(m(Class::Email, "max.mueller@beispiel.de"), "m***@beispiel.de");
-        let spec = MaskSpec { keep_domain: Some(false), ..MaskSpec::default() };
+        assert_eq!(
+            m(Class::Email, "max.mueller@beispiel.de"),
+            "m***@beispiel.de"
+        );
+        let spec = MaskSpec {
+            keep_domain: Some(false),
+            ..MaskSpec::default()
+        };
         assert_eq!(mask(Class::Email, "max@beispiel.de", &spec), "m***@***");
     }
 
@@ -177,7 +221,13 @@ mod tests {
 
     #[test]
     fn output_never_contains_the_input() {
-        for (class, text) in [(Class::Name, "李"), (Class::Name, "M"), (Class::Phone, "12"), (Class::Email, "a@b"), (Class::NationalId, "x")] {
+        for (class, text) in [
+            (Class::Name, "李"),
+            (Class::Name, "M"),
+            (Class::Phone, "12"),
+            (Class::Email, "a@b"),
+            (Class::NationalId, "x"),
+        ] {
             let out = m(class, text);
             assert!(!out.contains(text), "{class}: {text:?} -> {out:?}");
         }
@@ -185,16 +235,35 @@ mod tests {
 
     #[test]
     fn generic_masking_hides_at_least_half() {
-        let spec = MaskSpec { keep_first: Some(10), keep_last: Some(10), ..MaskSpec::default() };
-        assert_eq!(mask(Class::NationalId, "110101199003074514", &spec), "110101199*********");
+        let spec = MaskSpec {
+            keep_first: Some(10),
+            keep_last: Some(10),
+            ..MaskSpec::default()
+        };
+        assert_eq!(
+            mask(Class::NationalId, "110101199003074514", &spec),
+            "110101199*********"
+        );
     }
 
     #[test]
     fn generalize_coarsens_or_gives_up() {
-        assert_eq!(generalize_text(Class::BirthDate, "1985-03-12").as_deref(), Some("1985"));
-        assert_eq!(generalize_text(Class::Phone, "+852 9123 4567").as_deref(), Some("+852"));
-        assert_eq!(generalize_text(Class::Email, "a@b.de").as_deref(), Some("b.de"));
-        assert_eq!(generalize_text(Class::Address, "Friedrichstraße 1, Berlin"), None);
+        assert_eq!(
+            generalize_text(Class::BirthDate, "1985-03-12").as_deref(),
+            Some("1985")
+        );
+        assert_eq!(
+            generalize_text(Class::Phone, "+852 9123 4567").as_deref(),
+            Some("+852")
+        );
+        assert_eq!(
+            generalize_text(Class::Email, "a@b.de").as_deref(),
+            Some("b.de")
+        );
+        assert_eq!(
+            generalize_text(Class::Address, "Friedrichstraße 1, Berlin"),
+            None
+        );
         assert_eq!(generalize_text(Class::BirthDate, "March 1985"), None);
     }
 }

@@ -91,27 +91,57 @@ pub fn parse(source: &Source) -> Result<PipelineFile, Diagnostics> {
 }
 
 /// Validates a parsed pipeline file against the policy set it will run under.
-pub fn validate(source: &Source, file: &PipelineFile, set: &PolicySet) -> Result<Vec<Pipeline>, Diagnostics> {
+pub fn validate(
+    source: &Source,
+    file: &PipelineFile,
+    set: &PolicySet,
+) -> Result<Vec<Pipeline>, Diagnostics> {
     let mut diags: Vec<Diagnostic> = Vec::new();
-    let mut r = Reporter { source, out: &mut diags };
+    let mut r = Reporter {
+        source,
+        out: &mut diags,
+    };
     if file.version.value != 1 {
-        r.loc(&file.version, "version", format!("unsupported version {} (expected 1)", file.version.value));
+        r.loc(
+            &file.version,
+            "version",
+            format!("unsupported version {} (expected 1)", file.version.value),
+        );
     }
     if file.pipelines.is_empty() {
         r.key("pipelines", "pipelines", "no pipelines defined");
     }
-    let regions = set.region_ids().map(RegionId::as_str).collect::<Vec<_>>().join(", ");
+    let regions = set
+        .region_ids()
+        .map(RegionId::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut out = Vec::new();
     for (name, p) in &file.pipelines {
         let path = format!("pipelines.{name}");
         let mut endpoint = |e: &EndpointSpec, which: &str| {
             if !CONNECTORS.contains(&e.connector.value.as_str()) {
-                r.loc(&e.connector, format!("{path}.{which}.connector"), format!("unknown connector {:?} (expected one of: {})", e.connector.value, CONNECTORS.join(", ")));
+                r.loc(
+                    &e.connector,
+                    format!("{path}.{which}.connector"),
+                    format!(
+                        "unknown connector {:?} (expected one of: {})",
+                        e.connector.value,
+                        CONNECTORS.join(", ")
+                    ),
+                );
             }
             match RegionId::new(&e.region).filter(|id| set.region(id.as_str()).is_some()) {
                 Some(id) => Some(id),
                 None => {
-                    r.loc(&e.region, format!("{path}.{which}.region"), format!("unknown region {:?} (expected one of: {regions})", e.region.value));
+                    r.loc(
+                        &e.region,
+                        format!("{path}.{which}.region"),
+                        format!(
+                            "unknown region {:?} (expected one of: {regions})",
+                            e.region.value
+                        ),
+                    );
                     None
                 }
             }
@@ -136,7 +166,15 @@ pub fn validate(source: &Source, file: &PipelineFile, set: &PolicySet) -> Result
         for (i, c) in p.conditions.iter().enumerate() {
             match Condition::parse(c) {
                 Some(c) => conditions.push(c),
-                None => r.loc(c, format!("{path}.conditions[{i}]"), format!("unknown condition {:?} (expected one of: {})", c.value, Condition::all_names())),
+                None => r.loc(
+                    c,
+                    format!("{path}.conditions[{i}]"),
+                    format!(
+                        "unknown condition {:?} (expected one of: {})",
+                        c.value,
+                        Condition::all_names()
+                    ),
+                ),
             }
         }
         if let (Some(from), Some(to)) = (from, to) {
@@ -156,5 +194,9 @@ pub fn validate(source: &Source, file: &PipelineFile, set: &PolicySet) -> Result
             });
         }
     }
-    if diags.is_empty() { Ok(out) } else { Err(Diagnostics(diags)) }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(Diagnostics(diags))
+    }
 }

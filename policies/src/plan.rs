@@ -121,12 +121,18 @@ impl Plan {
     pub(crate) fn child(&self, node: u32, key: &str) -> Option<u32> {
         let n = &self.nodes[node as usize];
         if n.index.is_empty() {
-            n.children.iter().find(|(k, _)| &**k == key).map(|&(_, c)| c)
+            n.children
+                .iter()
+                .find(|(k, _)| &**k == key)
+                .map(|&(_, c)| c)
         } else {
             n.index.get(key).copied()
         }
     }
 }
+
+/// Object kind and provenance chain: what a plan is compiled for, beyond the route.
+type PlanKey = (ObjectKind, Vec<JId>);
 
 /// Plans for one route, compiled on first use and cached.
 pub struct Planner {
@@ -135,7 +141,7 @@ pub struct Planner {
     origin: JId,
     dest: JId,
     direct: Vec<OnceLock<Arc<Plan>>>,
-    others: RwLock<FxHashMap<(ObjectKind, Vec<JId>), Arc<Plan>>>,
+    others: RwLock<FxHashMap<PlanKey, Arc<Plan>>>,
 }
 
 impl std::fmt::Debug for Planner {
@@ -148,15 +154,25 @@ impl Planner {
     /// A planner for `route` under `set`.
     pub fn new(set: Arc<PolicySet>, route: RouteSpec) -> Result<Self, RouteError> {
         let find = |r: &RegionId| {
-            set.regions.get(r).copied().ok_or_else(|| RouteError::UnknownRegion {
-                region: r.to_string(),
-                valid: set.regions.keys().map(RegionId::as_str).collect::<Vec<_>>().join(", "),
-            })
+            set.regions
+                .get(r)
+                .copied()
+                .ok_or_else(|| RouteError::UnknownRegion {
+                    region: r.to_string(),
+                    valid: set
+                        .regions
+                        .keys()
+                        .map(RegionId::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
         };
         let origin = find(&route.from)?;
         let dest = find(&route.to)?;
         Ok(Self {
-            direct: (0..ObjectKind::BUILT_IN.len()).map(|_| OnceLock::new()).collect(),
+            direct: (0..ObjectKind::BUILT_IN.len())
+                .map(|_| OnceLock::new())
+                .collect(),
             others: RwLock::new(FxHashMap::default()),
             set,
             route,
@@ -186,7 +202,11 @@ impl Planner {
     }
 
     /// Maps provenance codes to jurisdiction ids; the first unknown code is the error.
-    pub fn provenance_ids<'c>(&self, codes: &'c [JurisdictionCode], out: &mut Vec<JId>) -> Result<(), &'c JurisdictionCode> {
+    pub fn provenance_ids<'c>(
+        &self,
+        codes: &'c [JurisdictionCode],
+        out: &mut Vec<JId>,
+    ) -> Result<(), &'c JurisdictionCode> {
         out.clear();
         for c in codes {
             out.push(self.set.jurisdiction_id(c.as_str()).ok_or(c)?);
@@ -199,7 +219,9 @@ impl Planner {
         if provenance.is_empty()
             && let Some(i) = kind.built_in_index()
         {
-            return self.direct[i].get_or_init(|| Arc::new(self.compile(kind, provenance))).clone();
+            return self.direct[i]
+                .get_or_init(|| Arc::new(self.compile(kind, provenance)))
+                .clone();
         }
         let key = (kind.clone(), provenance.to_vec());
         if let Some(plan) = self.others.read().ok().and_then(|m| m.get(&key).cloned()) {
@@ -225,10 +247,17 @@ impl Planner {
             .collect();
         let untouched = governing.is_empty();
         let purpose = self.route.purpose.as_deref();
-        let ctx = Ctx { set, dest: self.dest, kind, purpose, onward };
+        let ctx = Ctx {
+            set,
+            dest: self.dest,
+            kind,
+            purpose,
+            onward,
+        };
 
         // Field paths: the kind's classification over the common one, plus paths rules name.
-        let mut paths: Vec<(FieldPath, Class)> = set.classification.get(kind).cloned().unwrap_or_default();
+        let mut paths: Vec<(FieldPath, Class)> =
+            set.classification.get(kind).cloned().unwrap_or_default();
         for (p, c) in &set.common_classification {
             if !paths.iter().any(|(q, _)| q == p) {
                 paths.push((p.clone(), *c));
@@ -236,7 +265,10 @@ impl Planner {
         }
         for &j in &governing {
             for rule in &set.rules {
-                if let (Some(fields), true) = (&rule.fields, rule.applies(j, self.dest, kind, purpose, onward)) {
+                if let (Some(fields), true) = (
+                    &rule.fields,
+                    rule.applies(j, self.dest, kind, purpose, onward),
+                ) {
                     for f in fields {
                         if !paths.iter().any(|(q, _)| q == f) {
                             paths.push((f.clone(), Class::Unclassified));
@@ -252,7 +284,10 @@ impl Planner {
             .map(|(p, c)| ctx.combine(&governing, Some(p), *c, Arc::from(p.to_string())))
             .collect();
         let unclassified = ctx.combine(&governing, None, Class::Unclassified, Arc::from("*"));
-        let detected = Class::ALL.iter().map(|&c| ctx.combine(&governing, None, c, Arc::from(""))).collect();
+        let detected = Class::ALL
+            .iter()
+            .map(|&c| ctx.combine(&governing, None, c, Arc::from("")))
+            .collect();
 
         let mut blocks = Vec::new();
         let mut requires: Vec<Requirement> = Vec::new();
@@ -260,13 +295,20 @@ impl Planner {
             let jur = set.jurisdiction(j);
             if set.level_of(j).export == Export::Prohibited {
                 blocks.push(RecordBlock {
-                    reason: format!("export of personal data from {} is prohibited (strong control)", jur.code),
+                    reason: format!(
+                        "export of personal data from {} is prohibited (strong control)",
+                        jur.code
+                    ),
                     rule: RuleRef::Builtin(Builtin::StrongControl),
                     classes: None,
                 });
             }
             for &condition in &jur.requires {
-                requires.push(Requirement { condition, jurisdiction: j, rule: RuleRef::Level(j) });
+                requires.push(Requirement {
+                    condition,
+                    jurisdiction: j,
+                    rule: RuleRef::Level(j),
+                });
             }
             for (i, rule) in set.rules.iter().enumerate() {
                 if !rule.applies(j, self.dest, kind, purpose, onward) {
@@ -278,11 +320,13 @@ impl Planner {
                         rule: RuleRef::Rule(i as u32),
                         classes: rule.classes.clone(),
                     }),
-                    Effect::Require(conds) => requires.extend(conds.iter().map(|&condition| Requirement {
-                        condition,
-                        jurisdiction: j,
-                        rule: RuleRef::Rule(i as u32),
-                    })),
+                    Effect::Require(conds) => {
+                        requires.extend(conds.iter().map(|&condition| Requirement {
+                            condition,
+                            jurisdiction: j,
+                            rule: RuleRef::Rule(i as u32),
+                        }))
+                    }
                     Effect::Action(_) => {}
                 }
             }
@@ -320,7 +364,9 @@ impl Ctx<'_> {
         let set = self.set;
         let base = &set.masking[class.index()];
         for (i, rule) in set.rules.iter().enumerate() {
-            let Effect::Action(action) = &rule.effect else { continue };
+            let Effect::Action(action) = &rule.effect else {
+                continue;
+            };
             if !rule.applies(j, self.dest, self.kind, self.purpose, self.onward) {
                 continue;
             }
@@ -329,20 +375,32 @@ impl Ctx<'_> {
                 (Some(fs), Some(p)) => fs.contains(p),
                 (Some(_), None) => false,
             };
-            let classes_ok = rule.classes.as_ref().is_none_or(|cs| cs.iter().any(|c| c.matches(class)));
+            let classes_ok = rule
+                .classes
+                .as_ref()
+                .is_none_or(|cs| cs.iter().any(|c| c.matches(class)));
             if fields_ok && classes_ok {
                 let mut action = action.clone();
                 action.mask = merge_mask(&action.mask, base);
                 return (action, RuleRef::Rule(i as u32));
             }
         }
-        let mut action = Action::new(set.level_of(j).actions[class.index()], set.default_scope.clone());
+        let mut action = Action::new(
+            set.level_of(j).actions[class.index()],
+            set.default_scope.clone(),
+        );
         action.mask = base.clone();
         (action, RuleRef::Level(j))
     }
 
     /// The most restrictive action over the governing jurisdictions.
-    fn combine(&self, governing: &[JId], path: Option<&FieldPath>, class: Class, display: Arc<str>) -> FieldPlan {
+    fn combine(
+        &self,
+        governing: &[JId],
+        path: Option<&FieldPath>,
+        class: Class,
+        display: Arc<str>,
+    ) -> FieldPlan {
         let mut best: Option<(Action, RuleRef)> = None;
         for &j in governing {
             let candidate = self.resolve(j, path, class);
@@ -351,13 +409,21 @@ impl Ctx<'_> {
             }
         }
         let (mut action, mut rule) = best.unwrap_or_else(|| {
-            (Action::new(ActionKind::Pass, self.set.default_scope.clone()), RuleRef::Builtin(Builtin::SameJurisdiction))
+            (
+                Action::new(ActionKind::Pass, self.set.default_scope.clone()),
+                RuleRef::Builtin(Builtin::SameJurisdiction),
+            )
         });
         if class.is_sensitive() && action.kind < ActionKind::Drop && !governing.is_empty() {
             action.kind = ActionKind::Drop;
             rule = RuleRef::Builtin(Builtin::SensitiveNeverCrosses);
         }
-        FieldPlan { path: display, class, action, rule }
+        FieldPlan {
+            path: display,
+            class,
+            action,
+            rule,
+        }
     }
 }
 
@@ -372,7 +438,10 @@ fn merge_mask(rule: &MaskSpec, base: &MaskSpec) -> MaskSpec {
 }
 
 fn build_trie(paths: &[(FieldPath, Class)]) -> Vec<Node> {
-    let mut nodes = vec![Node { path: Arc::from(""), ..Node::default() }];
+    let mut nodes = vec![Node {
+        path: Arc::from(""),
+        ..Node::default()
+    }];
     for (leaf, (path, _)) in paths.iter().enumerate() {
         let mut at = 0usize;
         let mut shown = String::new();
@@ -383,7 +452,11 @@ fn build_trie(paths: &[(FieldPath, Class)]) -> Vec<Node> {
                         shown.push('.');
                     }
                     shown.push_str(k);
-                    nodes[at].children.iter().find(|(c, _)| &**c == k.as_str()).map(|&(_, n)| n as usize)
+                    nodes[at]
+                        .children
+                        .iter()
+                        .find(|(c, _)| &**c == k.as_str())
+                        .map(|&(_, n)| n as usize)
                 }
                 Segment::AnyIndex | Segment::Index(_) => {
                     shown.push_str("[*]");
@@ -394,7 +467,10 @@ fn build_trie(paths: &[(FieldPath, Class)]) -> Vec<Node> {
                 Some(n) => n,
                 None => {
                     let n = nodes.len();
-                    nodes.push(Node { path: Arc::from(shown.as_str()), ..Node::default() });
+                    nodes.push(Node {
+                        path: Arc::from(shown.as_str()),
+                        ..Node::default()
+                    });
                     match seg {
                         Segment::Key(k) => nodes[at].children.push((k.as_str().into(), n as u32)),
                         _ => nodes[at].any = Some(n as u32),

@@ -23,15 +23,30 @@ pub struct Finding {
 }
 
 const PATTERNS: &[(&str, Class)] = &[
-    (r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}", Class::Email),
+    (
+        r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+        Class::Email,
+    ),
     (
         r"(?-u:\b)[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?-u:\b)",
         Class::NationalId,
     ),
-    (r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?-u:\b)", Class::BankAccount),
-    (r"(?:\+|(?-u:\b)00)[1-9][0-9]{0,2}(?:[ \-./]?\(?[0-9]{1,5}\)?){1,6}(?-u:\b)", Class::Phone),
-    (r"(?-u:\b)1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?-u:\b)", Class::Phone),
-    (r"(?-u:\b)0[1-9][0-9]{1,4}(?:[ /\-][0-9]{2,8}){1,3}(?-u:\b)", Class::Phone),
+    (
+        r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?-u:\b)",
+        Class::BankAccount,
+    ),
+    (
+        r"(?:\+|(?-u:\b)00)[1-9][0-9]{0,2}(?:[ \-./]?\(?[0-9]{1,5}\)?){1,6}(?-u:\b)",
+        Class::Phone,
+    ),
+    (
+        r"(?-u:\b)1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?-u:\b)",
+        Class::Phone,
+    ),
+    (
+        r"(?-u:\b)0[1-9][0-9]{1,4}(?:[ /\-][0-9]{2,8}){1,3}(?-u:\b)",
+        Class::Phone,
+    ),
     (r"(?-u:\b)[2-9][0-9]{3}[ \-][0-9]{4}(?-u:\b)", Class::Phone),
 ];
 
@@ -99,7 +114,11 @@ impl Scanner {
             let class = PATTERNS[m.pattern().as_usize()].1;
             let found = &text[m.start()..m.end()];
             if valid(class, found) {
-                out.push(Finding { class, start: m.start(), end: m.end() });
+                out.push(Finding {
+                    class,
+                    start: m.start(),
+                    end: m.end(),
+                });
             }
         }
     }
@@ -108,7 +127,13 @@ impl Scanner {
 /// `YYYY-MM-DD`, possibly with surrounding separators: a date, not a phone.
 fn is_iso_date(run: &[u8]) -> bool {
     let run = run.trim_ascii();
-    run.len() == 10 && run[4] == b'-' && run[7] == b'-' && run.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
+    run.len() == 10
+        && run[4] == b'-'
+        && run[7] == b'-'
+        && run
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
 }
 
 fn valid(class: Class, found: &str) -> bool {
@@ -131,7 +156,11 @@ pub fn cn_resident_id_checksum_ok(id: &str) -> bool {
     if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
         return false;
     }
-    let sum: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = b[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     CHECK[(sum % 11) as usize] == b[17].to_ascii_uppercase()
 }
 
@@ -149,7 +178,11 @@ pub fn iban_ok(text: &str) -> bool {
             b'A'..=b'Z' => u32::from(b - b'A') + 10,
             _ => return false,
         };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     rem == 1
 }
@@ -161,39 +194,73 @@ mod tests {
     fn classes(text: &str) -> Vec<(Class, &str)> {
         let mut out = Vec::new();
         Scanner::new().scan(text, &mut out);
-        out.iter().map(|f| (f.class, &text[f.start..f.end])).collect()
+        out.iter()
+            .map(|f| (f.class, &text[f.start..f.end]))
+            .collect()
     }
 
     #[test]
     fn finds_emails_and_phones_in_free_text() {
-        let text = "Call +86 138 1234 5678 or write to li.na@example.cn; Berlin office 030 1234567.";
+        let text =
+            "Call +86 138 1234 5678 or write to li.na@example.cn; Berlin office 030 1234567.";
         assert_eq!(
             classes(text),
-            vec![(Class::Phone, "+86 138 1234 5678"), (Class::Email, "li.na@example.cn"), (Class::Phone, "030 1234567")]
+            vec![
+                (Class::Phone, "+86 138 1234 5678"),
+                (Class::Email, "li.na@example.cn"),
+                (Class::Phone, "030 1234567")
+            ]
         );
     }
 
     #[test]
     fn finds_local_and_hong_kong_formats() {
-        assert_eq!(classes("手机13812345678请回电"), vec![(Class::Phone, "13812345678")]);
-        assert_eq!(classes("mobile 138-1234-5678"), vec![(Class::Phone, "138-1234-5678")]);
-        assert_eq!(classes("office 2345 6789 (HK)"), vec![(Class::Phone, "2345 6789")]);
-        assert_eq!(classes("+852 9123 4567"), vec![(Class::Phone, "+852 9123 4567")]);
-        assert_eq!(classes("0049 30 12345678"), vec![(Class::Phone, "0049 30 12345678")]);
-        assert_eq!(classes("Tel. +49 (30) 1234-5678"), vec![(Class::Phone, "+49 (30) 1234-5678")]);
+        assert_eq!(
+            classes("手机13812345678请回电"),
+            vec![(Class::Phone, "13812345678")]
+        );
+        assert_eq!(
+            classes("mobile 138-1234-5678"),
+            vec![(Class::Phone, "138-1234-5678")]
+        );
+        assert_eq!(
+            classes("office 2345 6789 (HK)"),
+            vec![(Class::Phone, "2345 6789")]
+        );
+        assert_eq!(
+            classes("+852 9123 4567"),
+            vec![(Class::Phone, "+852 9123 4567")]
+        );
+        assert_eq!(
+            classes("0049 30 12345678"),
+            vec![(Class::Phone, "0049 30 12345678")]
+        );
+        assert_eq!(
+            classes("Tel. +49 (30) 1234-5678"),
+            vec![(Class::Phone, "+49 (30) 1234-5678")]
+        );
     }
 
     #[test]
     fn verifies_resident_id_checksums() {
-        assert_eq!(classes("ID 11010519491231002X on file"), vec![(Class::NationalId, "11010519491231002X")]);
+        assert_eq!(
+            classes("ID 11010519491231002X on file"),
+            vec![(Class::NationalId, "11010519491231002X")]
+        );
         // Same number with a wrong check digit is not an ID (nor a phone: too many digits).
         assert_eq!(classes("ID 110105194912310021 on file"), vec![]);
     }
 
     #[test]
     fn verifies_ibans() {
-        assert_eq!(classes("IBAN DE89 3704 0044 0532 0130 00."), vec![(Class::BankAccount, "DE89 3704 0044 0532 0130 00")]);
-        assert_eq!(classes("GB82WEST12345698765432"), vec![(Class::BankAccount, "GB82WEST12345698765432")]);
+        assert_eq!(
+            classes("IBAN DE89 3704 0044 0532 0130 00."),
+            vec![(Class::BankAccount, "DE89 3704 0044 0532 0130 00")]
+        );
+        assert_eq!(
+            classes("GB82WEST12345698765432"),
+            vec![(Class::BankAccount, "GB82WEST12345698765432")]
+        );
         assert_eq!(classes("DE89 3704 0044 0532 0130 01"), vec![]);
     }
 
@@ -208,7 +275,10 @@ mod tests {
 
     #[test]
     fn leaves_business_numbers_alone() {
-        assert_eq!(classes("Order SO-2026-000123 of 2026-10-05, 500 panels at 39.00 EUR"), vec![]);
+        assert_eq!(
+            classes("Order SO-2026-000123 of 2026-10-05, 500 panels at 39.00 EUR"),
+            vec![]
+        );
         assert_eq!(classes("acc-00042"), vec![]);
     }
 }

@@ -80,12 +80,22 @@ pub struct Rule {
 
 impl Rule {
     /// Whether the rule governs a transfer of `from`'s data to `to`.
-    pub(crate) fn applies(&self, from: JId, to: JId, kind: &ObjectKind, purpose: Option<&str>, onward: bool) -> bool {
+    pub(crate) fn applies(
+        &self,
+        from: JId,
+        to: JId,
+        kind: &ObjectKind,
+        purpose: Option<&str>,
+        onward: bool,
+    ) -> bool {
         self.from.binary_search(&from).is_ok()
             && self.to.as_ref().is_none_or(|t| t.contains(&to))
             && !self.except_to.contains(&to)
             && self.objects.as_ref().is_none_or(|o| o.contains(kind))
-            && self.purposes.as_ref().is_none_or(|p| purpose.is_some_and(|purpose| p.iter().any(|x| x == purpose)))
+            && self
+                .purposes
+                .as_ref()
+                .is_none_or(|p| purpose.is_some_and(|purpose| p.iter().any(|x| x == purpose)))
             && match self.transfer {
                 TransferKind::Any => true,
                 TransferKind::Direct => !onward,
@@ -172,7 +182,9 @@ impl PolicySet {
 
     /// The jurisdiction of a region.
     pub fn region(&self, id: &str) -> Option<&Jurisdiction> {
-        RegionId::new(id).and_then(|r| self.regions.get(&r)).map(|&j| &self.jurisdictions[usize::from(j)])
+        RegionId::new(id)
+            .and_then(|r| self.regions.get(&r))
+            .map(|&j| &self.jurisdictions[usize::from(j)])
     }
 
     /// Index of a jurisdiction by code.

@@ -54,13 +54,24 @@ impl PolicyTest {
             record: t.record.value.clone(),
             decision: t.expect.decision.value.clone(),
             reasons: t.expect.reasons.clone(),
-            fields: t.expect.fields.iter().map(|(k, v)| (k.clone(), clone_field(v))).collect(),
+            fields: t
+                .expect
+                .fields
+                .iter()
+                .map(|(k, v)| (k.clone(), clone_field(v)))
+                .collect(),
         }
     }
 }
 
 fn clone_field(f: &TestField) -> TestField {
-    TestField { class: f.class.clone(), action: f.action.clone(), rule: f.rule.clone(), output: f.output.clone(), absent: f.absent }
+    TestField {
+        class: f.class.clone(),
+        action: f.action.clone(),
+        rule: f.rule.clone(),
+        output: f.output.clone(),
+        absent: f.absent,
+    }
 }
 
 /// The result of one policy test.
@@ -85,12 +96,19 @@ impl TestResult {
 pub fn run_tests(set: &Arc<PolicySet>) -> Vec<TestResult> {
     let keys = Keyring::new(TEST_KEY_ID, &TEST_KEY).expect("valid test key");
     let scanner = Scanner::new();
-    set.tests().iter().map(|t| run_one(set, &keys, &scanner, t)).collect()
+    set.tests()
+        .iter()
+        .map(|t| run_one(set, &keys, &scanner, t))
+        .collect()
 }
 
 fn run_one(set: &Arc<PolicySet>, keys: &Keyring, scanner: &Scanner, t: &PolicyTest) -> TestResult {
     let mut failures = Vec::new();
-    let result = |failures| TestResult { location: format!("{}:{}", t.file, t.line), name: t.name.clone(), failures };
+    let result = |failures| TestResult {
+        location: format!("{}:{}", t.file, t.line),
+        name: t.name.clone(),
+        failures,
+    };
     let route = match route(t) {
         Ok(r) => r,
         Err(e) => return result(vec![e]),
@@ -103,16 +121,25 @@ fn run_one(set: &Arc<PolicySet>, keys: &Keyring, scanner: &Scanner, t: &PolicyTe
         Ok(r) => r,
         Err(e) => return result(vec![format!("record: {e}")]),
     };
-    let mut evaluator = Evaluator::new(&planner, keys, scanner).with_now("2026-01-01T00:00:00Z".into());
+    let mut evaluator =
+        Evaluator::new(&planner, keys, scanner).with_now("2026-01-01T00:00:00Z".into());
     let mut out = Outcome::default();
     evaluator.evaluate(&mut record, &mut out);
 
     if out.decision.as_str() != t.decision {
         let why: Vec<&str> = out.reasons.iter().map(|r| r.message.as_str()).collect();
-        failures.push(format!("decision: expected {}, got {} {why:?}", t.decision, out.decision.as_str()));
+        failures.push(format!(
+            "decision: expected {}, got {} {why:?}",
+            t.decision,
+            out.decision.as_str()
+        ));
     }
     for want in &t.reasons {
-        if !out.reasons.iter().any(|r| r.message.contains(want.as_str())) {
+        if !out
+            .reasons
+            .iter()
+            .any(|r| r.message.contains(want.as_str()))
+        {
             failures.push(format!("reasons: none contains {want:?}"));
         }
     }
@@ -125,18 +152,42 @@ fn run_one(set: &Arc<PolicySet>, keys: &Keyring, scanner: &Scanner, t: &PolicyTe
 fn route(t: &PolicyTest) -> Result<RouteSpec, String> {
     let region = |r: &str| RegionId::new(r).ok_or_else(|| format!("invalid region id {r:?}"));
     let legal_basis = match &t.legal_basis {
-        Some(b) => Some(serde_json::from_value(serde_json::Value::String(b.clone())).map_err(|e| format!("route.legal_basis: {e}"))?),
+        Some(b) => Some(
+            serde_json::from_value(serde_json::Value::String(b.clone()))
+                .map_err(|e| format!("route.legal_basis: {e}"))?,
+        ),
         None => None,
     };
     let conditions = t
         .conditions
         .iter()
-        .map(|c| Condition::parse(c).ok_or_else(|| format!("route.conditions: unknown condition {c:?} (expected one of: {})", Condition::all_names())))
+        .map(|c| {
+            Condition::parse(c).ok_or_else(|| {
+                format!(
+                    "route.conditions: unknown condition {c:?} (expected one of: {})",
+                    Condition::all_names()
+                )
+            })
+        })
         .collect::<Result<_, _>>()?;
-    Ok(RouteSpec { from: region(&t.from)?, to: region(&t.to)?, to_tenant: None, purpose: t.purpose.clone(), legal_basis, conditions })
+    Ok(RouteSpec {
+        from: region(&t.from)?,
+        to: region(&t.to)?,
+        to_tenant: None,
+        purpose: t.purpose.clone(),
+        legal_basis,
+        conditions,
+    })
 }
 
-fn check_field(set: &PolicySet, out: &Outcome, record: &Record, path: &str, want: &TestField, failures: &mut Vec<String>) {
+fn check_field(
+    set: &PolicySet,
+    out: &Outcome,
+    record: &Record,
+    path: &str,
+    want: &TestField,
+    failures: &mut Vec<String>,
+) {
     let decision = out
         .fields
         .iter()
@@ -144,7 +195,13 @@ fn check_field(set: &PolicySet, out: &Outcome, record: &Record, path: &str, want
         .find(|d| want.class.as_deref().is_none_or(|c| d.class.as_str() == c));
     if want.class.is_some() || want.action.is_some() || want.rule.is_some() {
         match decision {
-            None => failures.push(format!("{path}: no decision{}", want.class.as_deref().map(|c| format!(" of class {c}")).unwrap_or_default())),
+            None => failures.push(format!(
+                "{path}: no decision{}",
+                want.class
+                    .as_deref()
+                    .map(|c| format!(" of class {c}"))
+                    .unwrap_or_default()
+            )),
             Some(d) => {
                 if let Some(a) = &want.action
                     && d.action.as_str() != a
@@ -154,7 +211,10 @@ fn check_field(set: &PolicySet, out: &Outcome, record: &Record, path: &str, want
                 if let Some(r) = &want.rule
                     && set.rule_name(d.rule) != r
                 {
-                    failures.push(format!("{path}: expected rule {r}, got {}", set.rule_name(d.rule)));
+                    failures.push(format!(
+                        "{path}: expected rule {r}, got {}",
+                        set.rule_name(d.rule)
+                    ));
                 }
             }
         }
@@ -163,7 +223,9 @@ fn check_field(set: &PolicySet, out: &Outcome, record: &Record, path: &str, want
         return;
     }
     if out.decision != Decision::Transfer {
-        failures.push(format!("{path}: the record was blocked, so it has no output"));
+        failures.push(format!(
+            "{path}: the record was blocked, so it has no output"
+        ));
         return;
     }
     let found = lookup(&record.fields, path);
@@ -173,7 +235,10 @@ fn check_field(set: &PolicySet, out: &Outcome, record: &Record, path: &str, want
     if let Some(expected) = &want.output {
         let got = found.map(|v| serde_json::to_value(v).expect("values serialize"));
         if got.as_ref() != Some(expected) {
-            failures.push(format!("{path}: expected output {expected}, got {}", got.map_or("nothing".into(), |g| g.to_string())));
+            failures.push(format!(
+                "{path}: expected output {expected}, got {}",
+                got.map_or("nothing".into(), |g| g.to_string())
+            ));
         }
     }
 }
@@ -182,7 +247,9 @@ fn check_field(set: &PolicySet, out: &Outcome, record: &Record, path: &str, want
 fn lookup<'v>(fields: &'v dss_core::Map, path: &str) -> Option<&'v Value> {
     let parsed = dss_core::FieldPath::parse(path).ok()?;
     let mut segments = parsed.segments().iter();
-    let dss_core::Segment::Key(first) = segments.next()? else { return None };
+    let dss_core::Segment::Key(first) = segments.next()? else {
+        return None;
+    };
     let mut at = fields.get(first)?;
     for seg in segments {
         at = match (seg, at) {

@@ -17,8 +17,8 @@
 
 use std::fmt;
 
-use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{Aead, Payload};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use dss_core::vault::{SealedValue, Vault, VaultError};
@@ -69,13 +69,15 @@ struct KeyMaterial {
 }
 
 fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(master).expect("HMAC takes keys of any length");
+    let mut mac =
+        <HmacSha256 as KeyInit>::new_from_slice(master).expect("HMAC takes keys of any length");
     mac.update(label);
     mac.finalize().into_bytes().into()
 }
 
 fn mac(label: &[u8], master: &[u8; 32]) -> HmacSha256 {
-    <HmacSha256 as KeyInit>::new_from_slice(&derive(master, label)).expect("HMAC takes keys of any length")
+    <HmacSha256 as KeyInit>::new_from_slice(&derive(master, label))
+        .expect("HMAC takes keys of any length")
 }
 
 /// Token keys by id, one of them active for new tokens.
@@ -87,14 +89,21 @@ pub struct Keyring {
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ids: Vec<&str> = self.keys.iter().map(|k| k.id.as_str()).collect();
-        write!(f, "Keyring(keys {ids:?}, active {})", self.keys[self.active].id)
+        write!(
+            f,
+            "Keyring(keys {ids:?}, active {})",
+            self.keys[self.active].id
+        )
     }
 }
 
 impl Keyring {
     /// A keyring holding one key, active.
     pub fn new(id: &str, master: &[u8; 32]) -> Result<Self, TokenError> {
-        let mut ring = Keyring { keys: Vec::new(), active: 0 };
+        let mut ring = Keyring {
+            keys: Vec::new(),
+            active: 0,
+        };
         ring.add(id, master)?;
         Ok(ring)
     }
@@ -102,15 +111,24 @@ impl Keyring {
     /// Parses a key file: one `<key id>:<base64 32-byte key>` per line, `#` comments; the last
     /// key is active.
     pub fn from_key_file(text: &str) -> Result<Self, TokenError> {
-        let mut ring = Keyring { keys: Vec::new(), active: 0 };
+        let mut ring = Keyring {
+            keys: Vec::new(),
+            active: 0,
+        };
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (id, key) = line.split_once(':').ok_or(TokenError::KeyFileSyntax(n + 1))?;
-            let bytes = STANDARD.decode(key.trim()).map_err(|_| TokenError::InvalidKey(id.to_owned()))?;
-            let master: [u8; 32] = bytes.try_into().map_err(|_| TokenError::InvalidKey(id.to_owned()))?;
+            let (id, key) = line
+                .split_once(':')
+                .ok_or(TokenError::KeyFileSyntax(n + 1))?;
+            let bytes = STANDARD
+                .decode(key.trim())
+                .map_err(|_| TokenError::InvalidKey(id.to_owned()))?;
+            let master: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| TokenError::InvalidKey(id.to_owned()))?;
             ring.add(id.trim(), &master)?;
         }
         if ring.keys.is_empty() {
@@ -121,7 +139,10 @@ impl Keyring {
 
     /// Adds a key and makes it active (rotation). Older keys stay for resolving old tokens.
     pub fn add(&mut self, id: &str, master: &[u8; 32]) -> Result<(), TokenError> {
-        let valid = (1..=16).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let valid = (1..=16).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !valid {
             return Err(TokenError::InvalidKeyId(id.to_owned()));
         }
@@ -130,7 +151,8 @@ impl Keyring {
             token_mac: mac(b"dss/token/v1", master),
             hash_mac: mac(b"dss/hash/v1", master),
             siv_mac: mac(b"dss/vault-siv/v1", master),
-            cipher: Aes256Gcm::new_from_slice(&derive(master, b"dss/vault-aead/v1")).expect("32-byte key"),
+            cipher: Aes256Gcm::new_from_slice(&derive(master, b"dss/vault-aead/v1"))
+                .expect("32-byte key"),
         };
         self.keys.retain(|k| k.id != id);
         self.keys.push(material);
@@ -144,7 +166,10 @@ impl Keyring {
     }
 
     fn key(&self, id: &str) -> Result<&KeyMaterial, TokenError> {
-        self.keys.iter().find(|k| k.id == id).ok_or_else(|| TokenError::UnknownKey(id.to_owned()))
+        self.keys
+            .iter()
+            .find(|k| k.id == id)
+            .ok_or_else(|| TokenError::UnknownKey(id.to_owned()))
     }
 
     fn active(&self) -> &KeyMaterial {
@@ -153,7 +178,14 @@ impl Keyring {
 
     /// Appends the token of `value` in `scope` to `out`.
     pub fn tokenize_into(&self, scope: &str, value: &str, out: &mut String) {
-        write_mac(out, "tok_", self.active(), &self.active().token_mac, scope, value);
+        write_mac(
+            out,
+            "tok_",
+            self.active(),
+            &self.active().token_mac,
+            scope,
+            value,
+        );
     }
 
     /// The token of `value` in `scope`.
@@ -165,7 +197,14 @@ impl Keyring {
 
     /// Appends the keyed, irreversible hash of `value` in `scope` to `out`.
     pub fn hash_into(&self, scope: &str, value: &str, out: &mut String) {
-        write_mac(out, "hash_", self.active(), &self.active().hash_mac, scope, value);
+        write_mac(
+            out,
+            "hash_",
+            self.active(),
+            &self.active().hash_mac,
+            scope,
+            value,
+        );
     }
 
     /// Seals `value` behind `token` for the vault, under the token's key.
@@ -180,9 +219,19 @@ impl Keyring {
         nonce.copy_from_slice(&digest[..12]);
         let ciphertext = key
             .cipher
-            .encrypt(&nonce.into(), Payload { msg: value.as_bytes(), aad: token.as_bytes() })
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: value.as_bytes(),
+                    aad: token.as_bytes(),
+                },
+            )
             .map_err(|_| TokenError::Unseal(key.id.clone()))?;
-        Ok(SealedValue { key_id: key.id.clone(), nonce, ciphertext })
+        Ok(SealedValue {
+            key_id: key.id.clone(),
+            nonce,
+            ciphertext,
+        })
     }
 
     /// Opens a sealed value of `token`.
@@ -190,7 +239,13 @@ impl Keyring {
         let key = self.key(&sealed.key_id)?;
         let plain = key
             .cipher
-            .decrypt(&sealed.nonce.into(), Payload { msg: &sealed.ciphertext, aad: token.as_bytes() })
+            .decrypt(
+                &sealed.nonce.into(),
+                Payload {
+                    msg: &sealed.ciphertext,
+                    aad: token.as_bytes(),
+                },
+            )
             .map_err(|_| TokenError::Unseal(key.id.clone()))?;
         String::from_utf8(plain).map_err(|_| TokenError::Unseal(key.id.clone()))
     }
@@ -215,7 +270,14 @@ pub fn token_key_id(text: &str) -> Option<&str> {
     (mac.len() == 22 && !kid.is_empty()).then_some(kid)
 }
 
-fn write_mac(out: &mut String, prefix: &str, key: &KeyMaterial, base: &HmacSha256, scope: &str, value: &str) {
+fn write_mac(
+    out: &mut String,
+    prefix: &str,
+    key: &KeyMaterial,
+    base: &HmacSha256,
+    scope: &str,
+    value: &str,
+) {
     let mut mac = base.clone();
     mac.update(scope.as_bytes());
     mac.update(&[0]);
@@ -241,7 +303,10 @@ mod tests {
         let r = ring();
         let a = r.tokenize("crm", "Zhang Wei");
         assert_eq!(a, r.tokenize("crm", "Zhang Wei"));
-        assert!(a.starts_with("tok_k1_") && a.len() == "tok_k1_".len() + 22, "{a}");
+        assert!(
+            a.starts_with("tok_k1_") && a.len() == "tok_k1_".len() + 22,
+            "{a}"
+        );
         assert_ne!(a, r.tokenize("billing", "Zhang Wei"));
         assert_ne!(a, r.tokenize("crm", "Zhang Wai"));
         let other = Keyring::new("k1", &[8; 32]).unwrap();
@@ -254,11 +319,20 @@ mod tests {
         let vault = MemoryVault::new();
         let mut r = ring();
         let old = r.tokenize("crm", "max@beispiel.de");
-        vault.put(VaultEntry { token: old.clone(), subject: None, sealed: r.seal(&old, "max@beispiel.de").unwrap() }).unwrap();
+        vault
+            .put(VaultEntry {
+                token: old.clone(),
+                subject: None,
+                sealed: r.seal(&old, "max@beispiel.de").unwrap(),
+            })
+            .unwrap();
         r.add("k2", &[9; 32]).unwrap();
         let new = r.tokenize("crm", "max@beispiel.de");
         assert!(new.starts_with("tok_k2_"));
-        assert_eq!(r.detokenize(&vault, &old).unwrap().as_deref(), Some("max@beispiel.de"));
+        assert_eq!(
+            r.detokenize(&vault, &old).unwrap().as_deref(),
+            Some("max@beispiel.de")
+        );
     }
 
     #[test]
@@ -277,19 +351,38 @@ mod tests {
         let vault = MemoryVault::new();
         let r = ring();
         let t = r.tokenize("crm", "Li Na");
-        vault.put(VaultEntry { token: t.clone(), subject: Some("s1".into()), sealed: r.seal(&t, "Li Na").unwrap() }).unwrap();
+        vault
+            .put(VaultEntry {
+                token: t.clone(),
+                subject: Some("s1".into()),
+                sealed: r.seal(&t, "Li Na").unwrap(),
+            })
+            .unwrap();
         assert_eq!(vault.shred_subject("s1").unwrap(), 1);
         assert_eq!(r.detokenize(&vault, &t).unwrap(), None);
     }
 
     #[test]
     fn key_files_parse_and_the_last_key_is_active() {
-        let text = format!("# keys\nk1:{}\nk2:{}\n", STANDARD.encode([1u8; 32]), STANDARD.encode([2u8; 32]));
+        let text = format!(
+            "# keys\nk1:{}\nk2:{}\n",
+            STANDARD.encode([1u8; 32]),
+            STANDARD.encode([2u8; 32])
+        );
         let r = Keyring::from_key_file(&text).unwrap();
         assert_eq!(r.active_id(), "k2");
-        assert!(matches!(Keyring::from_key_file("k1 nope"), Err(TokenError::KeyFileSyntax(1))));
-        assert!(matches!(Keyring::from_key_file("k1:AAAA"), Err(TokenError::InvalidKey(_))));
+        assert!(matches!(
+            Keyring::from_key_file("k1 nope"),
+            Err(TokenError::KeyFileSyntax(1))
+        ));
+        assert!(matches!(
+            Keyring::from_key_file("k1:AAAA"),
+            Err(TokenError::InvalidKey(_))
+        ));
         assert!(matches!(Keyring::from_key_file(""), Err(TokenError::NoKey)));
-        assert!(matches!(Keyring::new("K 1", &[0; 32]), Err(TokenError::InvalidKeyId(_))));
+        assert!(matches!(
+            Keyring::new("K 1", &[0; 32]),
+            Err(TokenError::InvalidKeyId(_))
+        ));
     }
 }

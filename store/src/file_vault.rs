@@ -40,9 +40,23 @@ impl Line {
     }
 
     fn into_entry(self) -> Result<VaultEntry, String> {
-        let nonce: [u8; 12] = STANDARD.decode(&self.nonce).ok().and_then(|n| n.try_into().ok()).ok_or("bad nonce")?;
-        let ciphertext = STANDARD.decode(&self.ciphertext).map_err(|_| "bad ciphertext")?;
-        Ok(VaultEntry { token: self.token, subject: self.subject, sealed: SealedValue { key_id: self.key_id, nonce, ciphertext } })
+        let nonce: [u8; 12] = STANDARD
+            .decode(&self.nonce)
+            .ok()
+            .and_then(|n| n.try_into().ok())
+            .ok_or("bad nonce")?;
+        let ciphertext = STANDARD
+            .decode(&self.ciphertext)
+            .map_err(|_| "bad ciphertext")?;
+        Ok(VaultEntry {
+            token: self.token,
+            subject: self.subject,
+            sealed: SealedValue {
+                key_id: self.key_id,
+                nonce,
+                ciphertext,
+            },
+        })
     }
 }
 
@@ -88,7 +102,13 @@ impl FileVault {
                     // A torn append: never acknowledged, dropped below.
                     break;
                 }
-                let line: Line = serde_json::from_str(&buf).map_err(|e| corrupt(&path, n, format!("unreadable entry at column {}", e.column())))?;
+                let line: Line = serde_json::from_str(&buf).map_err(|e| {
+                    corrupt(
+                        &path,
+                        n,
+                        format!("unreadable entry at column {}", e.column()),
+                    )
+                })?;
                 let entry = line.into_entry().map_err(|e| corrupt(&path, n, e))?;
                 entries.insert(entry.token.clone(), entry);
                 keep_len += read as u64;
@@ -98,7 +118,10 @@ impl FileVault {
         if file.metadata()?.len() != keep_len {
             file.set_len(keep_len)?;
         }
-        Ok(Self { path, inner: Mutex::new(Inner { entries, file }) })
+        Ok(Self {
+            path,
+            inner: Mutex::new(Inner { entries, file }),
+        })
     }
 
     /// Number of entries.
@@ -112,7 +135,9 @@ impl FileVault {
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, VaultError> {
-        self.inner.lock().map_err(|_| VaultError::Corrupt("vault lock poisoned".into()))
+        self.inner
+            .lock()
+            .map_err(|_| VaultError::Corrupt("vault lock poisoned".into()))
     }
 }
 
@@ -122,7 +147,8 @@ impl Vault for FileVault {
         if inner.entries.contains_key(&entry.token) {
             return Ok(());
         }
-        let mut line = serde_json::to_vec(&Line::from_entry(&entry)).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        let mut line = serde_json::to_vec(&Line::from_entry(&entry))
+            .map_err(|e| VaultError::Corrupt(e.to_string()))?;
         line.push(b'\n');
         inner.file.write_all(&line)?;
         inner.file.flush()?;
@@ -137,7 +163,9 @@ impl Vault for FileVault {
     fn shred_subject(&self, subject: &str) -> Result<usize, VaultError> {
         let mut inner = self.lock()?;
         let before = inner.entries.len();
-        inner.entries.retain(|_, e| e.subject.as_deref() != Some(subject));
+        inner
+            .entries
+            .retain(|_, e| e.subject.as_deref() != Some(subject));
         let shredded = before - inner.entries.len();
         if shredded == 0 {
             return Ok(0);
@@ -146,7 +174,8 @@ impl Vault for FileVault {
         {
             let mut out = std::io::BufWriter::new(File::create(&tmp)?);
             for e in inner.entries.values() {
-                serde_json::to_writer(&mut out, &Line::from_entry(e)).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+                serde_json::to_writer(&mut out, &Line::from_entry(e))
+                    .map_err(|e| VaultError::Corrupt(e.to_string()))?;
                 out.write_all(b"\n")?;
             }
             out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
@@ -165,7 +194,11 @@ mod tests {
 
     fn entry(keys: &Keyring, value: &str, subject: &str) -> VaultEntry {
         let token = keys.tokenize("crm", value);
-        VaultEntry { sealed: keys.seal(&token, value).unwrap(), token, subject: Some(subject.into()) }
+        VaultEntry {
+            sealed: keys.seal(&token, value).unwrap(),
+            token,
+            subject: Some(subject.into()),
+        }
     }
 
     #[test]
@@ -181,7 +214,10 @@ mod tests {
         }
         let v = FileVault::open(&path).unwrap();
         assert_eq!(v.len(), 1);
-        assert_eq!(keys.detokenize(&v, &e.token).unwrap().as_deref(), Some("王晓东"));
+        assert_eq!(
+            keys.detokenize(&v, &e.token).unwrap().as_deref(),
+            Some("王晓东")
+        );
         let bytes = std::fs::read_to_string(&path).unwrap();
         assert!(!bytes.contains("王晓东"));
     }
@@ -203,9 +239,16 @@ mod tests {
         drop(v);
         let v = FileVault::open(&path).unwrap();
         assert_eq!(keys.detokenize(&v, &gone.token).unwrap(), None);
-        assert_eq!(keys.detokenize(&v, &kept.token).unwrap().as_deref(), Some("Lukas Weber"));
+        assert_eq!(
+            keys.detokenize(&v, &kept.token).unwrap().as_deref(),
+            Some("Lukas Weber")
+        );
         v.put(entry(&keys, "Marie Becker", "s3")).unwrap();
-        assert_eq!(FileVault::open(&path).unwrap().len(), 2, "appends after a shred land in the new file");
+        assert_eq!(
+            FileVault::open(&path).unwrap().len(),
+            2,
+            "appends after a shred land in the new file"
+        );
     }
 
     #[test]
@@ -213,7 +256,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v");
         let keys = Keyring::new("k1", &[4; 32]).unwrap();
-        FileVault::open(&path).unwrap().put(entry(&keys, "a", "s")).unwrap();
+        FileVault::open(&path)
+            .unwrap()
+            .put(entry(&keys, "a", "s"))
+            .unwrap();
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"{\"token\":\"tok_k1_").unwrap();
         drop(f);

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use dss_core::vault::{MemoryVault, Vault, VaultEntry};
 use dss_core::{Record, RegionId};
-use dss_policies::{ActionKind, Condition, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, Scanner, default_sources};
+use dss_policies::{
+    ActionKind, Condition, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec,
+    Scanner, default_sources,
+};
 use proptest::prelude::*;
 
 #[derive(Debug)]
@@ -47,16 +50,18 @@ fn person() -> impl Strategy<Value = Person> {
         "[a-z]{4,8}[0-9]{2}@[a-z]{4,8}\\.com",
         "subj-[a-z0-9]{8}",
     )
-        .prop_map(|(name, phone, email, birth_date, street, note_phone, note_email, subject)| Person {
-            name,
-            phone,
-            email,
-            birth_date,
-            street,
-            note_phone,
-            note_email,
-            subject,
-        })
+        .prop_map(
+            |(name, phone, email, birth_date, street, note_phone, note_email, subject)| Person {
+                name,
+                phone,
+                email,
+                birth_date,
+                street,
+                note_phone,
+                note_email,
+                subject,
+            },
+        )
 }
 
 fn contact_json(p: &Person, region: &str) -> String {
@@ -84,7 +89,10 @@ fn cross_border_routes(set: &PolicySet) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for a in &regions {
         for b in &regions {
-            let (ja, jb) = (set.region(a.as_str()).unwrap(), set.region(b.as_str()).unwrap());
+            let (ja, jb) = (
+                set.region(a.as_str()).unwrap(),
+                set.region(b.as_str()).unwrap(),
+            );
             if ja.code != jb.code {
                 out.push((a.to_string(), b.to_string()));
             }

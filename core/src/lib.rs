@@ -8,6 +8,7 @@
 //! - [`record`]: [`Record`], [`ObjectKind`], [`Subject`], consent and legal basis.
 //! - [`path`]: field paths such as `addresses[*].email`.
 //! - [`geo`]: region ids and jurisdiction codes.
+//! - [`json`]: a fast compact JSON writer for records and values.
 //! - [`vault`]: the [`vault::Vault`] trait that keeps sealed originals of tokens, and an
 //!   in-memory implementation.
 //! - `synth` (feature `synth`): deterministic, realistic synthetic CRM records.
@@ -18,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod geo;
+pub mod json;
 pub mod path;
 pub mod record;
 #[cfg(feature = "synth")]

@@ -92,6 +92,18 @@ pub enum LegalBasis {
     LegitimateInterests,
 }
 
+impl ConsentStatus {
+    /// The snake_case name used in YAML and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentStatus::Granted => "granted",
+            ConsentStatus::Refused => "refused",
+            ConsentStatus::Withdrawn => "withdrawn",
+            ConsentStatus::Pending => "pending",
+        }
+    }
+}
+
 impl LegalBasis {
     /// The snake_case name used in YAML and JSON.
     pub fn as_str(self) -> &'static str {

@@ -7,12 +7,11 @@
 
 use std::io::{self, BufRead, Write};
 
+use dss_core::json::{write_record, write_str};
 use dss_core::{ObjectKind, Record};
 use dss_policies::{
     ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, Scanner,
 };
-use serde::Serialize;
-use serde::ser::{SerializeSeq, Serializer};
 
 use crate::render::TableWriter;
 
@@ -209,27 +208,69 @@ impl<'a> Checker<'a> {
 
     fn write_json(&mut self, line: u64, record: &Record) -> io::Result<()> {
         let route = self.planner.route();
-        let o = &self.outcome;
-        let doc = JsonLine {
-            line,
-            id: &record.id,
-            object: record.object.as_str(),
-            route: RouteOut {
-                from: route.from.as_str(),
-                to: route.to.as_str(),
-            },
-            decision: o.decision.as_str(),
-            policy_version: self.set.version(),
-            reasons: Reasons(self.set, o),
-            fields: Fields {
-                set: self.set,
-                outcome: o,
-                all: self.all_fields,
-            },
-            record: (o.decision == Decision::Transfer).then_some(record),
-        };
-        sonic_rs::to_writer(&mut self.obuf, &doc).map_err(io::Error::other)?;
-        self.obuf.push(b'\n');
+        let (set, o, b) = (self.set, &self.outcome, &mut self.obuf);
+        write!(b, "{{\"line\":{line},\"id\":")?;
+        write_str(b, &record.id);
+        b.extend_from_slice(b",\"object\":");
+        write_str(b, record.object.as_str());
+        b.extend_from_slice(b",\"route\":{\"from\":");
+        write_str(b, route.from.as_str());
+        b.extend_from_slice(b",\"to\":");
+        write_str(b, route.to.as_str());
+        b.extend_from_slice(b"},\"decision\":");
+        write_str(b, o.decision.as_str());
+        b.extend_from_slice(b",\"policy_version\":");
+        write_str(b, set.version());
+        b.extend_from_slice(b",\"reasons\":[");
+        for (i, r) in o.reasons.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            b.extend_from_slice(b"{\"rule\":");
+            write_str(b, set.rule_name(r.rule));
+            if let Some(f) = &r.field {
+                b.extend_from_slice(b",\"field\":");
+                write_str(b, f);
+            }
+            b.extend_from_slice(b",\"message\":");
+            write_str(b, &r.message);
+            b.push(b'}');
+        }
+        b.extend_from_slice(b"],\"fields\":[");
+        let mut first = true;
+        for d in &o.fields {
+            // By default: fields the policy acted on or that hold personal data; business
+            // fields that pass unchanged only with --all-fields.
+            if !self.all_fields
+                && d.action == ActionKind::Pass
+                && !d.detected
+                && !d.class.is_personal()
+            {
+                continue;
+            }
+            if !first {
+                b.push(b',');
+            }
+            first = false;
+            b.extend_from_slice(b"{\"path\":");
+            write_str(b, &d.path);
+            b.extend_from_slice(b",\"class\":");
+            write_str(b, d.class.as_str());
+            b.extend_from_slice(b",\"action\":");
+            write_str(b, d.action.as_str());
+            b.extend_from_slice(b",\"rule\":");
+            write_str(b, set.rule_name(d.rule));
+            if d.detected {
+                b.extend_from_slice(b",\"detected\":true");
+            }
+            b.push(b'}');
+        }
+        b.extend_from_slice(b"],\"record\":");
+        match o.decision {
+            Decision::Transfer => write_record(b, record),
+            Decision::Block => b.extend_from_slice(b"null"),
+        }
+        b.extend_from_slice(b"}\n");
         Ok(())
     }
 }
@@ -245,82 +286,4 @@ fn trim_line(line: &[u8]) -> &[u8] {
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(text.len());
     &text[start..]
-}
-
-#[derive(Serialize)]
-struct JsonLine<'a> {
-    line: u64,
-    id: &'a str,
-    object: &'a str,
-    route: RouteOut<'a>,
-    decision: &'static str,
-    policy_version: &'a str,
-    reasons: Reasons<'a>,
-    fields: Fields<'a>,
-    record: Option<&'a Record>,
-}
-
-#[derive(Serialize)]
-struct RouteOut<'a> {
-    from: &'a str,
-    to: &'a str,
-}
-
-/// The field decisions of a record: by default those where the policy did something or
-/// personal data was involved; business fields that pass unchanged only with `all`.
-struct Fields<'a> {
-    set: &'a PolicySet,
-    outcome: &'a Outcome,
-    all: bool,
-}
-
-impl Serialize for Fields<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct FieldOut<'a> {
-            path: &'a str,
-            class: &'static str,
-            action: &'static str,
-            rule: &'a str,
-            #[serde(skip_serializing_if = "std::ops::Not::not")]
-            detected: bool,
-        }
-        let mut seq = s.serialize_seq(None)?;
-        for d in &self.outcome.fields {
-            if !self.all && d.action == ActionKind::Pass && !d.detected && !d.class.is_personal() {
-                continue;
-            }
-            seq.serialize_element(&FieldOut {
-                path: &d.path,
-                class: d.class.as_str(),
-                action: d.action.as_str(),
-                rule: self.set.rule_name(d.rule),
-                detected: d.detected,
-            })?;
-        }
-        seq.end()
-    }
-}
-
-struct Reasons<'a>(&'a PolicySet, &'a Outcome);
-
-impl Serialize for Reasons<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct ReasonOut<'a> {
-            rule: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            field: Option<&'a str>,
-            message: &'a str,
-        }
-        let mut seq = s.serialize_seq(Some(self.1.reasons.len()))?;
-        for r in &self.1.reasons {
-            seq.serialize_element(&ReasonOut {
-                rule: self.0.rule_name(r.rule),
-                field: r.field.as_deref(),
-                message: &r.message,
-            })?;
-        }
-        seq.end()
-    }
 }

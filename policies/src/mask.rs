@@ -7,14 +7,15 @@
 use crate::class::Class;
 use crate::spec::MaskSpec;
 
-/// Calling codes of three digits among the regions DSS serves; other codes starting with these
-/// digits are two digits long (or one, for 1 and 7).
-const THREE_DIGIT_CODES: &[&str] = &[
-    "852", "853", "855", "856", "880", "886", "234", "233", "254", "255", "256", "351", "352",
-    "353", "354", "355", "356", "357", "358", "359", "370", "371", "372", "373", "374", "375",
-    "380", "381", "385", "386", "420", "421", "960", "961", "962", "963", "964", "965", "966",
-    "967", "968", "971", "972", "973", "974", "975", "976", "977",
-];
+/// Whether a calling code starting with these three digits is three digits long (among the
+/// regions DSS serves; others are two digits, or one for 1 and 7).
+fn is_three_digit_code(code: u16) -> bool {
+    matches!(
+        code,
+        233 | 234 | 254 | 255 | 256 | 351..=359 | 370..=375 | 380 | 381 | 385 | 386 | 420 | 421 | 852 | 853 | 855 | 856 | 880
+            | 886 | 960..=968 | 971..=977
+    )
+}
 
 const STARS: &str = "***";
 
@@ -32,7 +33,13 @@ pub fn mask_into(class: Class, text: &str, spec: &MaskSpec, out: &mut String) {
             out,
         ),
     }
-    if text.is_empty() || out[start..].contains(text) {
+    let masked = &out[start..];
+    let leaks = match masked.len().cmp(&text.len()) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => masked == text,
+        std::cmp::Ordering::Greater => masked.contains(text),
+    };
+    if text.is_empty() || leaks {
         out.truncate(start);
         out.push_str(STARS);
     }
@@ -47,9 +54,14 @@ pub fn mask(class: Class, text: &str, spec: &MaskSpec) -> String {
 
 fn country_code_len(digits_after_plus: &str) -> usize {
     let d = digits_after_plus.as_bytes();
+    let three = || {
+        d[..3]
+            .iter()
+            .fold(0u16, |n, b| n * 10 + u16::from(b - b'0'))
+    };
     match d.first() {
         Some(b'1' | b'7') => 1,
-        _ if d.len() >= 3 && THREE_DIGIT_CODES.contains(&&digits_after_plus[..3]) => 3,
+        _ if d.len() >= 3 && is_three_digit_code(three()) => 3,
         _ => 2,
     }
 }

@@ -70,11 +70,12 @@ fn needs_escape(bytes: &[u8]) -> bool {
             return true;
         }
     }
-    let rest = words.remainder();
-    // Pad with a byte that needs no escaping.
-    let mut last = [b'a'; 8];
-    last[..rest.len()].copy_from_slice(rest);
-    word_needs_escape(u64::from_le_bytes(last))
+    // Pad the tail with a byte that needs no escaping (built in a register: no memcpy call).
+    let mut last = ONES * u64::from(b'a');
+    for (i, &b) in words.remainder().iter().enumerate() {
+        last = (last & !(0xFF << (8 * i))) | (u64::from(b) << (8 * i));
+    }
+    word_needs_escape(last)
 }
 
 /// Appends `v` as compact JSON.

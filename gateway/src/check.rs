@@ -209,31 +209,23 @@ impl<'a> Checker<'a> {
     fn write_json(&mut self, line: u64, record: &Record) -> io::Result<()> {
         let route = self.planner.route();
         let (set, o, b) = (self.set, &self.outcome, &mut self.obuf);
-        write!(b, "{{\"line\":{line},\"id\":")?;
-        write_str(b, &record.id);
-        b.extend_from_slice(b",\"object\":");
-        write_str(b, record.object.as_str());
-        b.extend_from_slice(b",\"route\":{\"from\":");
-        write_str(b, route.from.as_str());
-        b.extend_from_slice(b",\"to\":");
-        write_str(b, route.to.as_str());
-        b.extend_from_slice(b"},\"decision\":");
-        write_str(b, o.decision.as_str());
-        b.extend_from_slice(b",\"policy_version\":");
-        write_str(b, set.version());
+        write!(b, "{{\"line\":{line}")?;
+        kv(b, b",\"id\":", &record.id);
+        kv(b, b",\"object\":", record.object.as_str());
+        kv(b, b",\"route\":{\"from\":", route.from.as_str());
+        kv(b, b",\"to\":", route.to.as_str());
+        kv(b, b"},\"decision\":", o.decision.as_str());
+        kv(b, b",\"policy_version\":", set.version());
         b.extend_from_slice(b",\"reasons\":[");
         for (i, r) in o.reasons.iter().enumerate() {
             if i > 0 {
                 b.push(b',');
             }
-            b.extend_from_slice(b"{\"rule\":");
-            write_str(b, set.rule_name(r.rule));
+            kv(b, b"{\"rule\":", set.rule_name(r.rule));
             if let Some(f) = &r.field {
-                b.extend_from_slice(b",\"field\":");
-                write_str(b, f);
+                kv(b, b",\"field\":", f);
             }
-            b.extend_from_slice(b",\"message\":");
-            write_str(b, &r.message);
+            kv(b, b",\"message\":", &r.message);
             b.push(b'}');
         }
         b.extend_from_slice(b"],\"fields\":[");
@@ -252,14 +244,10 @@ impl<'a> Checker<'a> {
                 b.push(b',');
             }
             first = false;
-            b.extend_from_slice(b"{\"path\":");
-            write_str(b, &d.path);
-            b.extend_from_slice(b",\"class\":");
-            write_str(b, d.class.as_str());
-            b.extend_from_slice(b",\"action\":");
-            write_str(b, d.action.as_str());
-            b.extend_from_slice(b",\"rule\":");
-            write_str(b, set.rule_name(d.rule));
+            kv(b, b"{\"path\":", &d.path);
+            kv(b, b",\"class\":", d.class.as_str());
+            kv(b, b",\"action\":", d.action.as_str());
+            kv(b, b",\"rule\":", set.rule_name(d.rule));
             if d.detected {
                 b.extend_from_slice(b",\"detected\":true");
             }
@@ -273,6 +261,12 @@ impl<'a> Checker<'a> {
         b.extend_from_slice(b"}\n");
         Ok(())
     }
+}
+
+/// Appends `key` (with its punctuation) and `value` as a JSON string.
+fn kv(b: &mut Vec<u8>, key: &[u8], value: &str) {
+    b.extend_from_slice(key);
+    write_str(b, value);
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {

@@ -1,0 +1,327 @@
+//! The transfer log: what left, from where to where, when, under which legal basis and policy
+//! version, with which fields transformed — never a value.
+//!
+//! Append-only and hash-chained per region: each entry's hash is SHA-256 over a domain label,
+//! the region, its sequence number, the previous entry's hash and the canonical JSON of its
+//! content. [`verify`] recomputes the chain and names the first entry that was edited,
+//! removed or moved. The head row (`transfer_log_heads`) holds the last sequence and hash, so
+//! entries cut from the end are found too.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row as _;
+
+use crate::{Store, StoreError, Tx};
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What one field went through (no value).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldAction {
+    /// Field path pattern.
+    pub path: String,
+    /// Class.
+    pub class: String,
+    /// Action taken.
+    pub action: String,
+    /// Rule that chose it.
+    pub rule: String,
+}
+
+/// The content of a transfer-log entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// RFC 3339 time.
+    pub timestamp: String,
+    /// Pipeline name.
+    pub pipeline: String,
+    /// Run id.
+    pub run_id: String,
+    /// Origin region.
+    pub origin_region: String,
+    /// Origin jurisdiction code.
+    pub origin_jurisdiction: String,
+    /// Destination region.
+    pub dest_region: String,
+    /// Destination jurisdiction code.
+    pub dest_jurisdiction: String,
+    /// Object kind.
+    pub object: String,
+    /// Record id as it crossed (tokenized when it held personal data).
+    pub record_id: String,
+    /// The data subject's token (never the raw identity).
+    pub subject: Option<String>,
+    /// `transfer` or `block`.
+    pub decision: String,
+    /// Per-field actions.
+    pub fields: Vec<FieldAction>,
+    /// Why it was blocked.
+    pub reasons: Vec<String>,
+    /// Legal basis relied on.
+    pub legal_basis: Option<String>,
+    /// Conditions relied on.
+    pub conditions: Vec<String>,
+    /// Policy version (content hash).
+    pub policy_version: String,
+}
+
+/// A stored entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The region whose chain it is in.
+    pub region: String,
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// Content.
+    pub transfer: Transfer,
+    /// Hash of the previous entry ([`GENESIS`] for the first).
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+/// The hash of an entry.
+pub fn entry_hash(region: &str, seq: i64, prev_hash: &str, transfer: &Transfer) -> String {
+    let mut h = Sha256::new();
+    h.update(b"dss-transfer-log/v1\n");
+    h.update(region.as_bytes());
+    h.update(b"\n");
+    h.update(seq.to_string().as_bytes());
+    h.update(b"\n");
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(serde_json::to_vec(transfer).expect("transfers serialize"));
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Tx<'_> {
+    /// Appends transfers to `region`'s chain; returns the sequence numbers given. The chain's
+    /// head is locked until the transaction ends.
+    pub async fn append_transfers(
+        &mut self,
+        region: &str,
+        transfers: &[Transfer],
+    ) -> Result<Vec<i64>, StoreError> {
+        let tx = &mut self.inner;
+        sqlx::query("INSERT INTO transfer_log_heads (region, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (region) DO NOTHING")
+            .bind(region)
+            .bind(GENESIS)
+            .execute(&mut **tx)
+            .await?;
+        // Taking the row lock first (an UPDATE) serializes appenders of this region.
+        let (mut seq, mut prev): (i64, String) = sqlx::query_as(
+            "UPDATE transfer_log_heads SET seq = seq WHERE region = $1 RETURNING seq, hash",
+        )
+        .bind(region)
+        .fetch_one(&mut **tx)
+        .await?;
+        let mut seqs = Vec::with_capacity(transfers.len());
+        for t in transfers {
+            seq += 1;
+            let hash = entry_hash(region, seq, &prev, t);
+            sqlx::query(
+                "INSERT INTO transfer_log (region, seq, ts, pipeline, run_id, origin_region, origin_jurisdiction, dest_region, \
+                 dest_jurisdiction, object, record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version, \
+                 prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+            )
+            .bind(region)
+            .bind(seq)
+            .bind(&t.timestamp)
+            .bind(&t.pipeline)
+            .bind(&t.run_id)
+            .bind(&t.origin_region)
+            .bind(&t.origin_jurisdiction)
+            .bind(&t.dest_region)
+            .bind(&t.dest_jurisdiction)
+            .bind(&t.object)
+            .bind(&t.record_id)
+            .bind(&t.subject)
+            .bind(&t.decision)
+            .bind(serde_json::to_string(&t.fields).expect("fields serialize"))
+            .bind(serde_json::to_string(&t.reasons).expect("reasons serialize"))
+            .bind(&t.legal_basis)
+            .bind(serde_json::to_string(&t.conditions).expect("conditions serialize"))
+            .bind(&t.policy_version)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&mut **tx)
+            .await?;
+            seqs.push(seq);
+            prev = hash;
+        }
+        sqlx::query("UPDATE transfer_log_heads SET seq = $2, hash = $3 WHERE region = $1")
+            .bind(region)
+            .bind(seq)
+            .bind(&prev)
+            .execute(&mut **tx)
+            .await?;
+        Ok(seqs)
+    }
+}
+
+fn decode(row: &sqlx::any::AnyRow) -> Result<Entry, StoreError> {
+    let json = |col: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(col)?) };
+    let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
+        what,
+        why: e.to_string(),
+    };
+    let transfer = Transfer {
+        timestamp: row.try_get("ts")?,
+        pipeline: row.try_get("pipeline")?,
+        run_id: row.try_get("run_id")?,
+        origin_region: row.try_get("origin_region")?,
+        origin_jurisdiction: row.try_get("origin_jurisdiction")?,
+        dest_region: row.try_get("dest_region")?,
+        dest_jurisdiction: row.try_get("dest_jurisdiction")?,
+        object: row.try_get("object")?,
+        record_id: row.try_get("record_id")?,
+        subject: row.try_get("subject")?,
+        decision: row.try_get("decision")?,
+        fields: serde_json::from_str(&json("fields")?)
+            .map_err(|e| corrupt("transfer fields", e))?,
+        reasons: serde_json::from_str(&json("reasons")?)
+            .map_err(|e| corrupt("transfer reasons", e))?,
+        legal_basis: row.try_get("legal_basis")?,
+        conditions: serde_json::from_str(&json("conditions")?)
+            .map_err(|e| corrupt("transfer conditions", e))?,
+        policy_version: row.try_get("policy_version")?,
+    };
+    Ok(Entry {
+        region: row.try_get("region")?,
+        seq: row.try_get("seq")?,
+        transfer,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+impl Store {
+    /// Entries of `region` after `after_seq`, in order, at most `limit`.
+    pub async fn transfers(
+        &self,
+        region: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM transfer_log WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(region)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+}
+
+/// The first problem [`verify`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tampering {
+    /// The first bad entry's sequence number.
+    pub seq: i64,
+    /// What is wrong with it.
+    pub what: String,
+}
+
+/// What [`verify`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// Entries checked.
+    pub entries: u64,
+    /// The first problem, if any.
+    pub tampering: Option<Tampering>,
+}
+
+/// Recomputes `region`'s chain from the first entry and reports the first problem.
+pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreError> {
+    const PAGE: i64 = 10_000;
+    let mut prev = GENESIS.to_owned();
+    let mut expected = 1i64;
+    let mut entries = 0u64;
+    let bad = |seq, what: String, entries| {
+        Ok(Verification {
+            entries,
+            tampering: Some(Tampering { seq, what }),
+        })
+    };
+    loop {
+        let page = match store.transfers(region, expected - 1, PAGE).await {
+            Ok(p) => p,
+            Err(StoreError::Corrupt { what, why }) => {
+                return bad(expected, format!("unreadable {what}: {why}"), entries);
+            }
+            Err(e) => return Err(e),
+        };
+        let done = (page.len() as i64) < PAGE;
+        for e in page {
+            if e.seq != expected {
+                return bad(
+                    expected,
+                    format!(
+                        "entry {expected} is missing (the next stored entry is {})",
+                        e.seq
+                    ),
+                    entries,
+                );
+            }
+            if entry_hash(region, e.seq, &e.prev_hash, &e.transfer) != e.hash {
+                return bad(
+                    e.seq,
+                    format!(
+                        "entry {} does not match its hash: it was edited or moved",
+                        e.seq
+                    ),
+                    entries,
+                );
+            }
+            if e.prev_hash != prev {
+                return bad(
+                    e.seq,
+                    format!(
+                        "entry {} does not link to entry {}: an entry was removed, inserted or replaced before it",
+                        e.seq,
+                        e.seq - 1
+                    ),
+                    entries,
+                );
+            }
+            prev = e.hash;
+            expected += 1;
+            entries += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM transfer_log_heads WHERE region = $1")
+            .bind(region)
+            .fetch_optional(store.pool())
+            .await?;
+    let last = expected - 1;
+    match head {
+        None if last == 0 => Ok(Verification {
+            entries,
+            tampering: None,
+        }),
+        None => bad(last, "the chain's head record is missing".into(), entries),
+        Some((seq, _)) if seq != last => bad(
+            last + 1,
+            format!(
+                "the log ends at entry {last} but its head records {seq} entries: entries were removed from the end"
+            ),
+            entries,
+        ),
+        Some((_, hash)) if hash != prev => bad(
+            last,
+            format!("entry {last} does not match the head's hash"),
+            entries,
+        ),
+        Some(_) => Ok(Verification {
+            entries,
+            tampering: None,
+        }),
+    }
+}

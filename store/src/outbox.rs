@@ -1,0 +1,76 @@
+//! The transactional outbox: transformed records waiting to be published, per destination.
+//! Rows are written in the same transaction as their transfer-log entries and published in
+//! order; a row is marked published only after the destination confirmed it.
+
+use crate::{Store, StoreError, Tx, next_seq};
+
+/// A row to publish.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxRow {
+    /// Position in the outbox (global, gap-free).
+    pub seq: i64,
+    /// Destination (region or connector endpoint).
+    pub destination: String,
+    /// Pipeline that produced it.
+    pub pipeline: String,
+    /// Destination tenant.
+    pub tenant: String,
+    /// Object kind.
+    pub object: String,
+    /// Record id (as it crosses).
+    pub id: String,
+    /// Record version.
+    pub version: i64,
+    /// `upsert` or `delete`.
+    pub op: String,
+    /// The record as it crosses (JSON), already transformed.
+    pub body: String,
+}
+
+impl Tx<'_> {
+    /// Adds a row (its `seq` is assigned and returned).
+    pub async fn enqueue(&mut self, row: &OutboxRow) -> Result<i64, StoreError> {
+        let tx = &mut self.inner;
+        let seq = next_seq(tx, "outbox").await?;
+        sqlx::query("INSERT INTO outbox (seq, destination, pipeline, tenant, object, id, version, op, body, published) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)")
+            .bind(seq)
+            .bind(&row.destination)
+            .bind(&row.pipeline)
+            .bind(&row.tenant)
+            .bind(&row.object)
+            .bind(&row.id)
+            .bind(row.version)
+            .bind(&row.op)
+            .bind(&row.body)
+            .execute(&mut **tx)
+            .await?;
+        Ok(seq)
+    }
+}
+
+impl Store {
+    /// Unpublished rows for `destination`, oldest first, at most `limit`.
+    pub async fn pending(
+        &self,
+        destination: &str,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT seq, destination, pipeline, tenant, object, id, version, op, body FROM outbox WHERE destination = $1 AND published = 0 ORDER BY seq LIMIT $2",
+        )
+        .bind(destination)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Marks `destination`'s rows up to and including `seq` published.
+    pub async fn mark_published(&self, destination: &str, seq: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE outbox SET published = 1 WHERE destination = $1 AND seq <= $2 AND published = 0")
+            .bind(destination)
+            .bind(seq)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

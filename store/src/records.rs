@@ -1,0 +1,225 @@
+//! The CRM domain store: tenant-scoped records of every object kind with a version, and a
+//! per-tenant monotonic change feed that sources read from.
+//!
+//! Writes are idempotent by (tenant, object, id, version): writing a version the store
+//! already has, or an older one, changes nothing and reports so — the property that makes
+//! at-least-once delivery safe.
+
+use dss_core::Record;
+use sqlx::Row as _;
+
+use crate::{Store, StoreError, Tx, next_seq};
+
+/// A change in a tenant's feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// Position in the tenant's feed, from 1.
+    pub seq: i64,
+    /// Object kind.
+    pub object: String,
+    /// Record id.
+    pub id: String,
+    /// Version written.
+    pub version: i64,
+    /// `upsert` or `delete`.
+    pub op: String,
+}
+
+/// A record as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stored {
+    /// The record (its last body; a deleted record keeps the body it had).
+    pub record: Record,
+    /// Deleted (a tombstone that remembers the version).
+    pub deleted: bool,
+}
+
+impl Tx<'_> {
+    /// Writes `record` if its version is newer than the stored one; returns whether it did.
+    /// `subject` is the data subject's key (for access and erasure requests).
+    pub async fn upsert_record(
+        &mut self,
+        record: &Record,
+        subject: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.write(
+            &record.tenant,
+            record.object.as_str(),
+            &record.id,
+            record.version as i64,
+            subject,
+            Some(record),
+        )
+        .await
+    }
+
+    /// Deletes a record at `version` (a tombstone); returns whether anything changed.
+    pub async fn delete_record(
+        &mut self,
+        tenant: &str,
+        object: &str,
+        id: &str,
+        version: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(tenant, object, id, version, None, None).await
+    }
+
+    async fn write(
+        &mut self,
+        tenant: &str,
+        object: &str,
+        id: &str,
+        version: i64,
+        subject: Option<&str>,
+        record: Option<&Record>,
+    ) -> Result<bool, StoreError> {
+        let tx = &mut self.inner;
+        let stored: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT version, deleted FROM records WHERE tenant = $1 AND object = $2 AND id = $3",
+        )
+        .bind(tenant)
+        .bind(object)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        match stored {
+            Some((v, _)) if v > version => return Ok(false),
+            Some((v, deleted)) if v == version && (deleted == 1) == record.is_none() => {
+                return Ok(false);
+            }
+            _ => {}
+        }
+        let seq = next_seq(tx, &format!("feed:{tenant}")).await?;
+        let op = if record.is_some() { "upsert" } else { "delete" };
+        match record {
+            Some(r) => {
+                let body = serde_json::to_string(r).expect("records serialize");
+                sqlx::query(
+                    "INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq) VALUES ($1, $2, $3, $4, $5, 0, $6, $7) \
+                     ON CONFLICT (tenant, object, id) DO UPDATE SET version = excluded.version, subject = excluded.subject, deleted = 0, \
+                     body = excluded.body, feed_seq = excluded.feed_seq",
+                )
+                .bind(tenant)
+                .bind(object)
+                .bind(id)
+                .bind(version)
+                .bind(subject)
+                .bind(body)
+                .bind(seq)
+                .execute(&mut **tx)
+                .await?;
+            }
+            None => {
+                let updated = sqlx::query("UPDATE records SET version = $4, deleted = 1, feed_seq = $5 WHERE tenant = $1 AND object = $2 AND id = $3")
+                    .bind(tenant)
+                    .bind(object)
+                    .bind(id)
+                    .bind(version)
+                    .bind(seq)
+                    .execute(&mut **tx)
+                    .await?;
+                if updated.rows_affected() == 0 {
+                    // Never seen: remember the tombstone so an older upsert arriving late is ignored.
+                    sqlx::query("INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq) VALUES ($1, $2, $3, $4, NULL, 1, 'null', $5)")
+                        .bind(tenant)
+                        .bind(object)
+                        .bind(id)
+                        .bind(version)
+                        .bind(seq)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+        sqlx::query("INSERT INTO change_feed (tenant, seq, object, id, version, op) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(tenant)
+            .bind(seq)
+            .bind(object)
+            .bind(id)
+            .bind(version)
+            .bind(op)
+            .execute(&mut **tx)
+            .await?;
+        Ok(true)
+    }
+}
+
+impl Store {
+    /// One record.
+    pub async fn record(
+        &self,
+        tenant: &str,
+        object: &str,
+        id: &str,
+    ) -> Result<Option<Stored>, StoreError> {
+        let row = sqlx::query(
+            "SELECT body, deleted FROM records WHERE tenant = $1 AND object = $2 AND id = $3",
+        )
+        .bind(tenant)
+        .bind(object)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let body: String = row.try_get("body")?;
+        let deleted: i64 = row.try_get("deleted")?;
+        if body == "null" {
+            return Ok(None);
+        }
+        let record = Record::from_json(body.as_bytes()).map_err(|e| StoreError::Corrupt {
+            what: "record body",
+            why: e.to_string(),
+        })?;
+        Ok(Some(Stored {
+            record,
+            deleted: deleted == 1,
+        }))
+    }
+
+    /// Changes of `tenant` after `after_seq`, in order, at most `limit`.
+    pub async fn changes(
+        &self,
+        tenant: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<Change>, StoreError> {
+        let rows: Vec<(i64, String, String, i64, String)> =
+            sqlx::query_as("SELECT seq, object, id, version, op FROM change_feed WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+                .bind(tenant)
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, object, id, version, op)| Change {
+                seq,
+                object,
+                id,
+                version,
+                op,
+            })
+            .collect())
+    }
+
+    /// Live (not deleted) records of a tenant.
+    pub async fn count_records(&self, tenant: &str) -> Result<i64, StoreError> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM records WHERE tenant = $1 AND deleted = 0")
+                .bind(tenant)
+                .fetch_one(self.pool())
+                .await?;
+        Ok(n)
+    }
+
+    /// (tenant, object, id) of every live record of a data subject.
+    pub async fn records_of_subject(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT tenant, object, id FROM records WHERE subject = $1 AND deleted = 0 ORDER BY tenant, object, id")
+            .bind(subject)
+            .fetch_all(self.pool())
+            .await?)
+    }
+}

@@ -1,0 +1,356 @@
+//! One store test suite, run against SQLite and PostgreSQL.
+//!
+//! PostgreSQL tests need `DSS_TEST_POSTGRES_URL` (a role that may create databases, e.g.
+//! `postgres://dss:dss@127.0.0.1/dss_test`); each test gets a database of its own. `.ci/run`
+//! installs and starts a server and sets it; without it the PostgreSQL half says it skipped.
+
+use dss_core::Record;
+use dss_core::vault::{SealedValue, VaultEntry};
+use dss_store::dead_letters::DeadLetter;
+use dss_store::ledger::{self, FieldAction, Transfer};
+use dss_store::outbox::OutboxRow;
+use dss_store::{Backend, Store};
+
+fn transfer(n: usize) -> Transfer {
+    Transfer {
+        timestamp: format!("2026-11-27T10:00:{:02}Z", n % 60),
+        pipeline: "eu-to-hq".into(),
+        run_id: "run-1".into(),
+        origin_region: "eu-frankfurt".into(),
+        origin_jurisdiction: "DE".into(),
+        dest_region: "cn-beijing".into(),
+        dest_jurisdiction: "CN".into(),
+        object: "contact".into(),
+        record_id: format!("con-{n}"),
+        subject: Some(format!("tok_k1_subject{n:015}")),
+        decision: "transfer".into(),
+        fields: vec![FieldAction {
+            path: "name".into(),
+            class: "personal.name".into(),
+            action: "tokenize".into(),
+            rule: "level:light:DE".into(),
+        }],
+        reasons: vec![],
+        legal_basis: Some("contract".into()),
+        conditions: vec!["standard_contract".into()],
+        policy_version: "91a7a04be0b3c96b".into(),
+    }
+}
+
+async fn chain(store: &Store, region: &str, n: usize) -> Vec<i64> {
+    let mut tx = store.begin().await.unwrap();
+    let seqs = tx
+        .append_transfers(region, &(1..=n).map(transfer).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    seqs
+}
+
+async fn exec(store: &Store, sql: &str) {
+    let mut tx = store.begin().await.unwrap();
+    tx.raw_execute_for_tests(sql).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn tampering(store: &Store, region: &str) -> Option<(i64, String)> {
+    ledger::verify(store, region)
+        .await
+        .unwrap()
+        .tampering
+        .map(|t| (t.seq, t.what))
+}
+
+async fn the_transfer_log_verifies_and_names_the_first_tampered_entry(store: Store) {
+    assert_eq!(chain(&store, "clean", 5).await, vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        chain(&store, "clean", 3).await,
+        vec![6, 7, 8],
+        "a second batch continues the chain"
+    );
+    let v = ledger::verify(&store, "clean").await.unwrap();
+    assert_eq!((v.entries, v.tampering), (8, None));
+
+    chain(&store, "edit", 5).await;
+    exec(
+        &store,
+        "UPDATE transfer_log SET decision = 'block' WHERE region = 'edit' AND seq = 3",
+    )
+    .await;
+    let (seq, what) = tampering(&store, "edit").await.unwrap();
+    assert_eq!(seq, 3);
+    assert!(what.contains("does not match its hash"), "{what}");
+
+    chain(&store, "delete", 5).await;
+    exec(
+        &store,
+        "DELETE FROM transfer_log WHERE region = 'delete' AND seq = 2",
+    )
+    .await;
+    assert_eq!(
+        tampering(&store, "delete").await.unwrap(),
+        (2, "entry 2 is missing (the next stored entry is 3)".into())
+    );
+
+    chain(&store, "swap", 5).await;
+    exec(
+        &store,
+        "UPDATE transfer_log SET seq = 100 WHERE region = 'swap' AND seq = 2",
+    )
+    .await;
+    exec(
+        &store,
+        "UPDATE transfer_log SET seq = 2 WHERE region = 'swap' AND seq = 3",
+    )
+    .await;
+    exec(
+        &store,
+        "UPDATE transfer_log SET seq = 3 WHERE region = 'swap' AND seq = 100",
+    )
+    .await;
+    assert_eq!(tampering(&store, "swap").await.unwrap().0, 2);
+
+    chain(&store, "truncate", 5).await;
+    exec(
+        &store,
+        "DELETE FROM transfer_log WHERE region = 'truncate' AND seq = 5",
+    )
+    .await;
+    let (seq, what) = tampering(&store, "truncate").await.unwrap();
+    assert_eq!(seq, 5);
+    assert!(what.contains("removed from the end"), "{what}");
+
+    let entries = store.transfers("clean", 6, 10).await.unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![7, 8]
+    );
+    assert_eq!(entries[0].transfer, transfer(2));
+    assert_eq!(
+        entries[0].prev_hash,
+        store.transfers("clean", 5, 1).await.unwrap()[0].hash
+    );
+}
+
+fn record(id: &str, version: u64, name: &str) -> Record {
+    let json = format!(
+        r#"{{"id":"{id}","object":"contact","tenant":"cn-hq","region":"cn-beijing","version":{version},"fields":{{"name":"{name}"}}}}"#
+    );
+    Record::from_json(json.as_bytes()).unwrap()
+}
+
+async fn records_are_idempotent_by_version_and_feed_changes_in_order(store: Store) {
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        tx.upsert_record(&record("c1", 1, "a"), Some("s1"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.upsert_record(&record("c1", 1, "a"), Some("s1"))
+            .await
+            .unwrap(),
+        "same version: no change"
+    );
+    assert!(
+        tx.upsert_record(&record("c1", 3, "c"), Some("s1"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.upsert_record(&record("c1", 2, "b"), Some("s1"))
+            .await
+            .unwrap(),
+        "older version: ignored"
+    );
+    assert!(
+        tx.upsert_record(&record("c2", 1, "x"), Some("s2"))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let stored = store
+        .record("cn-hq", "contact", "c1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stored.record.version, stored.deleted), (3, false));
+    assert_eq!(
+        stored.record.fields.get("name").unwrap().as_str(),
+        Some("c")
+    );
+    assert_eq!(store.count_records("cn-hq").await.unwrap(), 2);
+
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.delete_record("cn-hq", "contact", "c1", 4).await.unwrap());
+    assert!(
+        !tx.upsert_record(&record("c1", 3, "c"), Some("s1"))
+            .await
+            .unwrap(),
+        "a late older upsert does not resurrect"
+    );
+    assert!(
+        tx.delete_record("cn-hq", "contact", "never", 1)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    assert!(
+        store
+            .record("cn-hq", "contact", "c1")
+            .await
+            .unwrap()
+            .unwrap()
+            .deleted
+    );
+    assert_eq!(store.count_records("cn-hq").await.unwrap(), 1);
+    assert_eq!(
+        store.records_of_subject("s2").await.unwrap(),
+        vec![("cn-hq".into(), "contact".into(), "c2".into())]
+    );
+
+    let changes = store.changes("cn-hq", 0, 100).await.unwrap();
+    let seen: Vec<(i64, &str, i64, &str)> = changes
+        .iter()
+        .map(|c| (c.seq, c.id.as_str(), c.version, c.op.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (1, "c1", 1, "upsert"),
+            (2, "c1", 3, "upsert"),
+            (3, "c2", 1, "upsert"),
+            (4, "c1", 4, "delete"),
+            (5, "never", 1, "delete")
+        ]
+    );
+    assert_eq!(store.changes("cn-hq", 3, 1).await.unwrap()[0].seq, 4);
+    assert!(
+        store
+            .changes("other-tenant", 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn outbox_row(id: &str) -> OutboxRow {
+    OutboxRow {
+        seq: 0,
+        destination: "cn-beijing".into(),
+        pipeline: "eu-to-hq".into(),
+        tenant: "cn-hq".into(),
+        object: "contact".into(),
+        id: id.into(),
+        version: 1,
+        op: "upsert".into(),
+        body: "{}".into(),
+    }
+}
+
+async fn outbox_rows_and_log_entries_commit_or_roll_back_together(store: Store) {
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue(&outbox_row("a")).await.unwrap();
+    tx.append_transfers("eu-frankfurt", &[transfer(1)])
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(store.pending("cn-beijing", 10).await.unwrap().is_empty());
+    assert_eq!(
+        ledger::verify(&store, "eu-frankfurt")
+            .await
+            .unwrap()
+            .entries,
+        0
+    );
+
+    let mut tx = store.begin().await.unwrap();
+    let s1 = tx.enqueue(&outbox_row("a")).await.unwrap();
+    let s2 = tx.enqueue(&outbox_row("b")).await.unwrap();
+    tx.append_transfers("eu-frankfurt", &[transfer(1), transfer(2)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        (s1, s2),
+        (1, 2),
+        "sequences restart where the rolled-back transaction left nothing"
+    );
+    let pending = store.pending("cn-beijing", 10).await.unwrap();
+    assert_eq!(
+        pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec!["a", "b"]
+    );
+    assert_eq!(store.mark_published("cn-beijing", s1).await.unwrap(), 1);
+    assert_eq!(store.pending("cn-beijing", 10).await.unwrap()[0].id, "b");
+    assert_eq!(
+        ledger::verify(&store, "eu-frankfurt")
+            .await
+            .unwrap()
+            .entries,
+        2
+    );
+}
+
+async fn checkpoints_vault_and_dead_letters(store: Store) {
+    assert_eq!(store.checkpoint("src").await.unwrap(), None);
+    store.set_checkpoint("src", "41").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.set_checkpoint("src", "42").await.unwrap();
+    let entry = VaultEntry {
+        token: "tok_k1_aaaaaaaaaaaaaaaaaaaaaa".into(),
+        subject: Some("s1".into()),
+        sealed: SealedValue {
+            key_id: "k1".into(),
+            nonce: [7; 12],
+            ciphertext: vec![1, 2, 3],
+        },
+    };
+    tx.put_vault(&entry).await.unwrap();
+    tx.put_vault(&entry).await.unwrap();
+    let d = DeadLetter {
+        seq: 0,
+        timestamp: "2026-11-27T10:00:00Z".into(),
+        pipeline: "p".into(),
+        stage: "read".into(),
+        object: None,
+        record_id: None,
+        reason: "invalid JSON at column 3".into(),
+    };
+    assert_eq!(tx.dead_letter(&d, Some("{bad")).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.checkpoint("src").await.unwrap().as_deref(),
+        Some("42")
+    );
+    assert_eq!(
+        store.vault_get(&entry.token).await.unwrap(),
+        Some(entry.sealed.clone())
+    );
+    assert_eq!(store.shred_subject("s1").await.unwrap(), 1);
+    assert_eq!(store.vault_get(&entry.token).await.unwrap(), None);
+    let listed = store.dead_letters(0, 10).await.unwrap();
+    assert_eq!(listed, vec![DeadLetter { seq: 1, ..d }]);
+    assert_eq!(
+        store.dead_letter_payload(1).await.unwrap().as_deref(),
+        Some("{bad")
+    );
+}
+
+async fn reopening_keeps_everything_and_migrations_are_idempotent(store: Store) {
+    chain(&store, "r", 2).await;
+    assert!(matches!(
+        store.backend(),
+        Backend::Sqlite | Backend::Postgres
+    ));
+}
+
+mod support;
+
+store_suite!(
+    the_transfer_log_verifies_and_names_the_first_tampered_entry,
+    records_are_idempotent_by_version_and_feed_changes_in_order,
+    outbox_rows_and_log_entries_commit_or_roll_back_together,
+    checkpoints_vault_and_dead_letters,
+    reopening_keeps_everything_and_migrations_are_idempotent,
+);

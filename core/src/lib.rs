@@ -7,6 +7,7 @@
 //!   output redacts strings, so a stray `{:?}` never prints personal data.
 //! - [`record`]: [`Record`], [`ObjectKind`], [`Subject`], consent and legal basis.
 //! - [`path`]: field paths such as `addresses[*].email`.
+//! - [`time`]: RFC 3339 timestamps.
 //! - [`geo`]: region ids and jurisdiction codes.
 //! - [`json`]: a fast compact JSON writer for records and values.
 //! - [`vault`]: the [`vault::Vault`] trait that keeps sealed originals of tokens, and an
@@ -24,6 +25,7 @@ pub mod path;
 pub mod record;
 #[cfg(feature = "synth")]
 pub mod synth;
+pub mod time;
 pub mod value;
 pub mod vault;
 

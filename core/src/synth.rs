@@ -385,9 +385,28 @@ impl Generator {
         r
     }
 
+    fn subject(&mut self) -> Subject {
+        Subject {
+            id: Some(format!(
+                "subj-{}-{:06}",
+                self.locale.country().to_lowercase(),
+                self.seq
+            )),
+            country: Some(self.locale.country().to_owned()),
+            consent: Some(if self.rng.u8(0..20) == 0 {
+                ConsentStatus::Pending
+            } else {
+                ConsentStatus::Granted
+            }),
+            consent_expires: None,
+            legal_basis: Some(LegalBasis::Contract),
+        }
+    }
+
     /// An account (a company; its contact person's name and phone are personal).
     pub fn account(&mut self) -> Record {
         let mut r = self.base(ObjectKind::Account, "acc");
+        r.subject = Some(self.subject());
         let (person, _) = self.person();
         let phone = self.phone();
         let f = &mut r.fields;
@@ -422,6 +441,7 @@ impl Generator {
     /// A sales order with lines; the ship-to person is personal data.
     pub fn order(&mut self) -> Record {
         let mut r = self.base(ObjectKind::Order, "ord");
+        r.subject = Some(self.subject());
         let (person, _) = self.person();
         let phone = self.phone();
         let lines: Vec<Value> = (0..1 + self.rng.usize(..4))

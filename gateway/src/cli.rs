@@ -35,9 +35,98 @@ enum Command {
     /// Check, explain, validate and test policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run a deployment: open every region's store, seed empty demo tenants, run the
+    /// pipelines, print a summary per route.
+    Run(RunArgs),
+    /// Read, verify and export the transfer log (for DPOs).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Developer tools: synthetic data, keys, JSON Schemas.
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Debug, Args)]
+struct ConfigArg {
+    /// The deployment's configuration file (the same for `run`, `audit` and `dsr`).
+    #[arg(long, value_name = "FILE", env = "DSS_CONFIG")]
+    config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Run only this pipeline.
+    #[arg(long, value_name = "NAME")]
+    pipeline: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain of every region's transfer log (or one's); on tampering, exit
+    /// 1 naming the first bad entry and what is wrong.
+    Verify {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Only this region.
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Entries of the transfer log, filtered.
+    Query(QueryArgs),
+    /// The whole log (or a filtered part) as CSV or JSON Lines.
+    Export(QueryArgs),
+}
+
+#[derive(Debug, Args)]
+struct QueryArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Only this region's log.
+    #[arg(long)]
+    region: Option<String>,
+    /// From this time (RFC 3339, inclusive).
+    #[arg(long)]
+    since: Option<String>,
+    /// Before this time (RFC 3339).
+    #[arg(long)]
+    until: Option<String>,
+    /// Only this pipeline.
+    #[arg(long)]
+    pipeline: Option<String>,
+    /// Only transfers to this destination region.
+    #[arg(long)]
+    to: Option<String>,
+    /// Only this object kind.
+    #[arg(long)]
+    object: Option<String>,
+    /// Only this data subject (their token).
+    #[arg(long)]
+    subject: Option<String>,
+    /// Only `transfer`, `block` or `delete`.
+    #[arg(long)]
+    decision: Option<String>,
+    /// Output format (query defaults to table, export to json).
+    #[arg(long, value_enum)]
+    format: Option<crate::ops::AuditFormat>,
+    /// At most this many entries.
+    #[arg(long)]
+    limit: Option<u64>,
+}
+
+impl QueryArgs {
+    fn filter(&self) -> dss_store::ledger::Filter {
+        dss_store::ledger::Filter {
+            since: self.since.clone(),
+            until: self.until.clone(),
+            pipeline: self.pipeline.clone(),
+            dest_region: self.to.clone(),
+            object: self.object.clone(),
+            subject: self.subject.clone(),
+            decision: self.decision.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +317,34 @@ pub fn run() -> ExitCode {
         Command::Policy(PolicyCommand::Explain(a)) => explain(a),
         Command::Policy(PolicyCommand::Validate(a)) => validate(a),
         Command::Policy(PolicyCommand::Test(a)) => test(a),
+        Command::Run(a) => {
+            crate::ops::run(&a.config.config, a.pipeline.as_deref()).map_err(Failure::from)
+        }
+        Command::Audit(AuditCommand::Verify { config, region }) => {
+            crate::ops::verify(&config.config, region.as_deref()).map_err(Failure::from)
+        }
+        Command::Audit(AuditCommand::Query(q)) => {
+            let format = q.format.unwrap_or(crate::ops::AuditFormat::Table);
+            crate::ops::query(
+                &q.config.config,
+                q.region.as_deref(),
+                q.filter(),
+                format,
+                q.limit,
+            )
+            .map_err(Failure::from)
+        }
+        Command::Audit(AuditCommand::Export(q)) => {
+            let format = q.format.unwrap_or(crate::ops::AuditFormat::Json);
+            crate::ops::query(
+                &q.config.config,
+                q.region.as_deref(),
+                q.filter(),
+                format,
+                q.limit,
+            )
+            .map_err(Failure::from)
+        }
         Command::Dev(d) => dev(d),
     };
     match result {
@@ -328,7 +445,7 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
         &scanner,
         &pipeline.objects,
         &pipeline.name,
-        crate::clock::now_rfc3339(),
+        dss_core::time::now_rfc3339(),
     )
     .all_fields(a.all_fields);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());

@@ -6,14 +6,16 @@
 //!   record out, bad lines reported and skipped, a summary at the end.
 //! - [`render`]: the people-facing table output.
 //! - [`files`]: loading policy directories and pipeline files from disk.
+//! - [`ops`]: `dss run` and `dss audit …`, the commands that work on a deployment's stores.
 //! - [`schemas`]: the JSON Schemas of the YAML formats, generated from the Rust types.
-//! - [`clock`]: RFC 3339 time without a date-time dependency.
+
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod check;
 pub mod cli;
-pub mod clock;
+
 pub mod files;
+pub mod ops;
 pub mod render;
 pub mod schemas;

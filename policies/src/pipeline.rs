@@ -55,6 +55,27 @@ pub struct PipelineSpec {
     /// Policy set directory, relative to this file; the shipped default when absent.
     #[serde(default)]
     pub policy: Option<String>,
+    /// When the pipeline runs (`dss run`); a dry run ignores it.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
+    /// Records per transaction (`dss run`); default 500.
+    #[serde(default)]
+    pub max_batch_records: Option<u32>,
+}
+
+/// When a pipeline runs.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Schedule {
+    /// Once: everything in the source's change feed, then stop.
+    Once,
+    /// Every `interval_ms`.
+    Every {
+        /// Milliseconds between runs.
+        interval_ms: u64,
+    },
+    /// Continuously, following the change feed.
+    Continuous,
 }
 
 /// One end of a pipeline.
@@ -82,6 +103,14 @@ pub struct Pipeline {
     pub objects: Vec<ObjectKind>,
     /// Policy directory as written (relative to the pipeline file).
     pub policy: Option<String>,
+    /// Source connector.
+    pub source_connector: String,
+    /// Destination connector.
+    pub destination_connector: String,
+    /// When it runs.
+    pub schedule: Schedule,
+    /// Records per transaction.
+    pub max_batch_records: u32,
 }
 
 /// Parses a pipeline file into its pipelines' policy directories, before the policy is
@@ -111,13 +140,50 @@ pub fn validate(
     if file.pipelines.is_empty() {
         r.key("pipelines", "pipelines", "no pipelines defined");
     }
+    let out = validate_specs(&mut r, &file.pipelines, set);
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(Diagnostics(diags))
+    }
+}
+
+/// Validates the pipelines of a configuration file (`dss run --config`), reporting against
+/// that file.
+pub fn validate_config_pipelines(
+    source: &Source,
+    pipelines: &BTreeMap<String, PipelineSpec>,
+    set: &PolicySet,
+) -> Result<Vec<Pipeline>, Diagnostics> {
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let out = validate_specs(
+        &mut Reporter {
+            source,
+            out: &mut diags,
+        },
+        pipelines,
+        set,
+    );
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(Diagnostics(diags))
+    }
+}
+
+/// Validates pipeline specs (the `pipelines` section of a pipeline or configuration file).
+fn validate_specs(
+    r: &mut Reporter<'_>,
+    pipelines: &BTreeMap<String, PipelineSpec>,
+    set: &PolicySet,
+) -> Vec<Pipeline> {
     let regions = set
         .region_ids()
         .map(RegionId::as_str)
         .collect::<Vec<_>>()
         .join(", ");
     let mut out = Vec::new();
-    for (name, p) in &file.pipelines {
+    for (name, p) in pipelines {
         let path = format!("pipelines.{name}");
         let mut endpoint = |e: &EndpointSpec, which: &str| {
             if !CONNECTORS.contains(&e.connector.value.as_str()) {
@@ -191,12 +257,12 @@ pub fn validate(
                 source_tenant: p.source.tenant.clone(),
                 objects,
                 policy: p.policy.clone(),
+                source_connector: p.source.connector.value.clone(),
+                destination_connector: p.destination.connector.value.clone(),
+                schedule: p.schedule.unwrap_or(Schedule::Once),
+                max_batch_records: p.max_batch_records.unwrap_or(500).max(1),
             });
         }
     }
-    if diags.is_empty() {
-        Ok(out)
-    } else {
-        Err(Diagnostics(diags))
-    }
+    out
 }

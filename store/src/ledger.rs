@@ -325,3 +325,55 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
         }),
     }
 }
+
+/// Filters of [`Store::query_transfers`]; `None` matches everything.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// From this time (RFC 3339, inclusive).
+    pub since: Option<String>,
+    /// Before this time (RFC 3339, exclusive).
+    pub until: Option<String>,
+    /// Pipeline name.
+    pub pipeline: Option<String>,
+    /// Destination region.
+    pub dest_region: Option<String>,
+    /// Object kind.
+    pub object: Option<String>,
+    /// Data subject token.
+    pub subject: Option<String>,
+    /// `transfer`, `block` or `delete`.
+    pub decision: Option<String>,
+}
+
+impl Store {
+    /// Entries of `region` matching `filter`, after `after_seq`, in order, at most `limit`.
+    pub async fn query_transfers(
+        &self,
+        region: &str,
+        filter: &Filter,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        // `CAST(… AS TEXT) IS NULL` types the parameter for PostgreSQL; SQLite reads it too.
+        let rows = sqlx::query(
+            "SELECT * FROM transfer_log WHERE region = $1 AND seq > $2 \
+             AND (CAST($3 AS TEXT) IS NULL OR ts >= $3) AND (CAST($4 AS TEXT) IS NULL OR ts < $4) \
+             AND (CAST($5 AS TEXT) IS NULL OR pipeline = $5) AND (CAST($6 AS TEXT) IS NULL OR dest_region = $6) \
+             AND (CAST($7 AS TEXT) IS NULL OR object = $7) AND (CAST($8 AS TEXT) IS NULL OR subject = $8) \
+             AND (CAST($9 AS TEXT) IS NULL OR decision = $9) ORDER BY seq LIMIT $10",
+        )
+        .bind(region)
+        .bind(after_seq)
+        .bind(&filter.since)
+        .bind(&filter.until)
+        .bind(&filter.pipeline)
+        .bind(&filter.dest_region)
+        .bind(&filter.object)
+        .bind(&filter.subject)
+        .bind(&filter.decision)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+}

@@ -223,3 +223,54 @@ impl Store {
             .await?)
     }
 }
+
+/// A change with the record as it is now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangedRecord {
+    /// The change.
+    pub change: Change,
+    /// The record's body now (`None` for a tombstone of a record never seen).
+    pub body: Option<String>,
+    /// The record's version now.
+    pub current_version: i64,
+}
+
+impl Store {
+    /// Changes of `tenant` after `after_seq` with each record's current body: one query for a
+    /// batch, for sources.
+    pub async fn changes_with_records(
+        &self,
+        tenant: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<ChangedRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.seq, c.object, c.id, c.version, c.op, r.body, r.version AS current_version FROM change_feed c \
+             LEFT JOIN records r ON r.tenant = c.tenant AND r.object = c.object AND r.id = c.id \
+             WHERE c.tenant = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
+        )
+        .bind(tenant)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let body: Option<String> = row.try_get("body")?;
+                Ok(ChangedRecord {
+                    change: Change {
+                        seq: row.try_get("seq")?,
+                        object: row.try_get("object")?,
+                        id: row.try_get("id")?,
+                        version: row.try_get("version")?,
+                        op: row.try_get("op")?,
+                    },
+                    body: body.filter(|b| b != "null"),
+                    current_version: row
+                        .try_get::<Option<i64>, _>("current_version")?
+                        .unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+}

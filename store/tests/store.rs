@@ -120,6 +120,42 @@ async fn the_transfer_log_verifies_and_names_the_first_tampered_entry(store: Sto
     assert_eq!(seq, 5);
     assert!(what.contains("removed from the end"), "{what}");
 
+    let filter = ledger::Filter {
+        subject: Some("tok_k1_subject000000000000002".into()),
+        ..ledger::Filter::default()
+    };
+    let found = store
+        .query_transfers("clean", &filter, 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 7]);
+    let filter = ledger::Filter {
+        since: Some("2026-11-27T10:00:03Z".into()),
+        decision: Some("transfer".into()),
+        ..ledger::Filter::default()
+    };
+    assert_eq!(
+        store
+            .query_transfers("clean", &filter, 0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        vec![3, 4, 5, 8]
+    );
+    let none = ledger::Filter {
+        decision: Some("block".into()),
+        ..ledger::Filter::default()
+    };
+    assert!(
+        store
+            .query_transfers("clean", &none, 0, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     let entries = store.transfers("clean", 6, 10).await.unwrap();
     assert_eq!(
         entries.iter().map(|e| e.seq).collect::<Vec<_>>(),

@@ -1,4 +1,4 @@
-//! RFC 3339 UTC timestamps from the system clock.
+//! RFC 3339 UTC timestamps from the system clock, without a date-time dependency.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

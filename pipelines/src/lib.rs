@@ -1,0 +1,19 @@
+//! DSS pipelines: the configuration file of a deployment (`dss run --config`), and the runtime
+//! that moves records source → policy plan → outbox rows and transfer-log entries (one
+//! transaction in the origin region's store) → transport → idempotent sink upsert →
+//! checkpoint.
+//!
+//! # Layout
+//! - [`config`]: the configuration file (regions and their stores, tenants, pipelines).
+//! - [`runtime`]: [`Runtime`]: the stores of every configured region and the pipelines that
+//!   run between them, with the embedded transport (in-process, durable through the outbox).
+//! - [`seed`]: deterministic synthetic CRM data for demo tenants.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod runtime;
+pub mod seed;
+
+pub use config::Config;
+pub use runtime::{RouteSummary, Runtime};

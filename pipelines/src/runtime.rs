@@ -1,0 +1,439 @@
+//! The pipeline runtime with the embedded transport.
+//!
+//! One batch of a pipeline, crm → crm:
+//! 1. read changes after the source checkpoint from the origin store's change feed (one query
+//!    with the records' current bodies);
+//! 2. decide each record with the compiled plan of the route (in memory, no I/O);
+//! 3. in **one origin transaction**: outbox rows of what crosses, vault entries of the tokens
+//!    made, a transfer-log entry for every record (transfers and blocks), dead letters for
+//!    records that cannot be read, and the new source checkpoint;
+//! 4. transport: deliver the origin's pending outbox rows to the destination store, upserting
+//!    idempotently by (tenant, object, id, version), then mark them published.
+//!
+//! A crash between any two steps loses nothing and duplicates nothing: before step 3 commits
+//! nothing happened; after it, step 4 redelivers unpublished rows and the sink ignores a
+//! version it already has. Memory is bounded by the batch size, whatever the backlog.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use dss_core::vault::VaultEntry;
+use dss_core::{ObjectKind, Record};
+use dss_policies::pipeline::Pipeline;
+use dss_policies::{
+    ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, Scanner,
+};
+use dss_store::dead_letters::DeadLetter;
+use dss_store::ledger::{FieldAction, Transfer};
+use dss_store::outbox::OutboxRow;
+use dss_store::{Store, StoreError};
+
+use crate::config::Config;
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A store failed.
+    #[error("store of {region}: {error}")]
+    Store {
+        /// Region.
+        region: String,
+        /// What failed.
+        error: StoreError,
+    },
+    /// The token keys could not be read or made.
+    #[error("token keys: {0}")]
+    Keys(String),
+    /// A route the policy cannot plan.
+    #[error(transparent)]
+    Route(#[from] dss_policies::RouteError),
+}
+
+/// What a pipeline run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RouteSummary {
+    /// Pipeline name.
+    pub pipeline: String,
+    /// Origin region.
+    pub from: String,
+    /// Destination region.
+    pub to: String,
+    /// Changes read from the source.
+    pub read: u64,
+    /// Records sent (transfer decisions), deletes included.
+    pub sent: u64,
+    /// Records blocked by the policy (kept in the origin region, logged).
+    pub blocked: u64,
+    /// Changes skipped: another object kind, or superseded by a later version in the feed.
+    pub skipped: u64,
+    /// Records that could not be read (dead letters).
+    pub dead_letters: u64,
+    /// Rows delivered to the destination (including redeliveries after a restart).
+    pub delivered: u64,
+    /// Field actions on the records sent, by kind, indexed like [`ActionKind::ALL`].
+    pub actions: [u64; 7],
+}
+
+impl RouteSummary {
+    /// Transformed fields by action, for people.
+    pub fn describe_actions(&self) -> String {
+        let parts: Vec<String> = ActionKind::ALL
+            .iter()
+            .zip(self.actions)
+            .filter(|(a, n)| **a != ActionKind::Pass && *n > 0)
+            .map(|(a, n)| format!("{a} {n}"))
+            .collect();
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// The stores of every configured region, and the pipelines between them.
+pub struct Runtime {
+    config: Config,
+    stores: BTreeMap<String, Store>,
+    keys: Arc<Keyring>,
+    scanner: Scanner,
+}
+
+impl Runtime {
+    /// Opens every region's store (running migrations) and reads the token keys.
+    pub async fn open(config: Config) -> Result<Self, RunError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            RunError::Keys(format!("cannot create {}: {e}", config.data_dir.display()))
+        })?;
+        let keys = load_or_create_keys(&config)?;
+        let mut stores = BTreeMap::new();
+        for (region, url) in &config.regions {
+            let store = Store::open(url).await.map_err(|error| RunError::Store {
+                region: region.clone(),
+                error,
+            })?;
+            stores.insert(region.clone(), store);
+        }
+        Ok(Self {
+            config,
+            stores,
+            keys: Arc::new(keys),
+            scanner: Scanner::new(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The policy set.
+    pub fn policy(&self) -> &Arc<PolicySet> {
+        &self.config.set
+    }
+
+    /// The store of a region.
+    pub fn store(&self, region: &str) -> Option<&Store> {
+        self.stores.get(region)
+    }
+
+    /// The token keys.
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    fn store_of(&self, region: &str) -> Result<&Store, RunError> {
+        self.stores
+            .get(region)
+            .ok_or_else(|| RunError::Keys(format!("region {region} has no store")))
+    }
+
+    /// Seeds every empty tenant that has a `seed`; returns (tenant, records) seeded.
+    pub async fn seed(&self) -> Result<Vec<(String, u64)>, RunError> {
+        let mut out = Vec::new();
+        for (tenant, (region, seed)) in &self.config.tenants {
+            let Some(seed) = seed else { continue };
+            let store = self.store_of(region)?;
+            let err = |error| RunError::Store {
+                region: region.clone(),
+                error,
+            };
+            if store.count_records(tenant).await.map_err(err)? > 0 {
+                continue;
+            }
+            let n = crate::seed::seed_tenant(store, tenant, region, seed)
+                .await
+                .map_err(err)?;
+            out.push((tenant.clone(), n));
+        }
+        Ok(out)
+    }
+
+    /// Runs a pipeline until its source has nothing new; `progress` is called after every
+    /// batch with the summary so far.
+    pub async fn run_pipeline(
+        &self,
+        p: &Pipeline,
+        mut progress: impl FnMut(&RouteSummary),
+    ) -> Result<RouteSummary, RunError> {
+        let from = p.route.from.as_str();
+        let to = p.route.to.as_str();
+        let origin = self.store_of(from)?;
+        let dest = self.store_of(to)?;
+        let oerr = |error| RunError::Store {
+            region: from.to_owned(),
+            error,
+        };
+        let planner = Planner::new(self.config.set.clone(), p.route.clone())?;
+        let mut evaluator = Evaluator::new(&planner, &self.keys, &self.scanner)
+            .collect_vault(true)
+            .with_now(dss_core::time::now_rfc3339());
+        let mut outcome = Outcome::default();
+        let run_id = format!("{}-{}", p.name, dss_core::time::now_rfc3339());
+        let checkpoint = format!("pipeline:{}:source", p.name);
+        let set = &self.config.set;
+        let origin_j = set.jurisdiction(planner.origin()).code.to_string();
+        let dest_j = set.jurisdiction(planner.destination()).code.to_string();
+        let mut summary = RouteSummary {
+            pipeline: p.name.clone(),
+            from: from.into(),
+            to: to.into(),
+            ..RouteSummary::default()
+        };
+
+        // Rows left unpublished by an earlier, interrupted run go first.
+        summary.delivered += self.deliver(p, origin, dest).await?;
+        loop {
+            let after: i64 = origin
+                .checkpoint(&checkpoint)
+                .await
+                .map_err(oerr)?
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            let changes = origin
+                .changes_with_records(&p.source_tenant, after, i64::from(p.max_batch_records))
+                .await
+                .map_err(oerr)?;
+            let Some(last) = changes.last().map(|c| c.change.seq) else {
+                break;
+            };
+            let now = dss_core::time::now_rfc3339();
+            let mut rows = Vec::new();
+            let mut vault = Vec::new();
+            let mut transfers = Vec::new();
+            let mut dead = Vec::new();
+            for c in &changes {
+                summary.read += 1;
+                let kind = ObjectKind::parse(&c.change.object);
+                if !kind.as_ref().is_some_and(|k| p.objects.contains(k))
+                    || c.change.version < c.current_version
+                {
+                    summary.skipped += 1;
+                    continue;
+                }
+                let Some(body) = &c.body else {
+                    summary.skipped += 1;
+                    continue;
+                };
+                let mut record = match Record::from_json(body.as_bytes()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        summary.dead_letters += 1;
+                        dead.push((
+                            DeadLetter {
+                                seq: 0,
+                                timestamp: now.clone(),
+                                pipeline: p.name.clone(),
+                                stage: "read".into(),
+                                object: Some(c.change.object.clone()),
+                                record_id: None,
+                                reason: e.to_string(),
+                            },
+                            body.clone(),
+                        ));
+                        continue;
+                    }
+                };
+                let version = record.version as i64;
+                let deleting = c.change.op == "delete";
+                evaluator.evaluate(&mut record, &mut outcome);
+                if outcome.decision == Decision::Transfer {
+                    for d in &outcome.fields {
+                        summary.actions[d.action as usize] += 1;
+                    }
+                }
+                let decision = match (outcome.decision, deleting) {
+                    (Decision::Transfer, false) => "transfer",
+                    (Decision::Transfer, true) => "delete",
+                    (Decision::Block, _) => "block",
+                };
+                if outcome.decision == Decision::Transfer {
+                    summary.sent += 1;
+                    rows.push(OutboxRow {
+                        seq: 0,
+                        destination: p.name.clone(),
+                        pipeline: p.name.clone(),
+                        tenant: record.tenant.clone(),
+                        object: record.object.to_string(),
+                        id: record.id.clone(),
+                        version: if deleting { c.change.version } else { version },
+                        op: if deleting {
+                            "delete".into()
+                        } else {
+                            "upsert".into()
+                        },
+                        body: if deleting {
+                            String::new()
+                        } else {
+                            serde_json::to_string(&record).expect("records serialize")
+                        },
+                    });
+                    for w in outcome.vault.drain(..) {
+                        let sealed = self
+                            .keys
+                            .seal(&w.token, &w.value)
+                            .map_err(|e| RunError::Keys(e.to_string()))?;
+                        vault.push(VaultEntry {
+                            token: w.token,
+                            subject: outcome.subject_token.clone(),
+                            sealed,
+                        });
+                    }
+                } else {
+                    summary.blocked += 1;
+                }
+                transfers.push(Transfer {
+                    timestamp: now.clone(),
+                    pipeline: p.name.clone(),
+                    run_id: run_id.clone(),
+                    origin_region: from.into(),
+                    origin_jurisdiction: origin_j.clone(),
+                    dest_region: to.into(),
+                    dest_jurisdiction: dest_j.clone(),
+                    object: record.object.to_string(),
+                    record_id: record.id.clone(),
+                    subject: outcome.subject_token.clone(),
+                    decision: decision.into(),
+                    fields: outcome
+                        .fields
+                        .iter()
+                        .map(|d| FieldAction {
+                            path: d.path.to_string(),
+                            class: d.class.to_string(),
+                            action: d.action.to_string(),
+                            rule: set.rule_name(d.rule).to_owned(),
+                        })
+                        .collect(),
+                    reasons: outcome.reasons.iter().map(|r| r.message.clone()).collect(),
+                    legal_basis: p
+                        .route
+                        .legal_basis
+                        .map(|b| b.as_str().to_owned())
+                        .or_else(|| {
+                            record
+                                .subject
+                                .as_ref()
+                                .and_then(|s| s.legal_basis)
+                                .map(|b| b.as_str().to_owned())
+                        }),
+                    conditions: p
+                        .route
+                        .conditions
+                        .iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect(),
+                    policy_version: set.version().to_owned(),
+                });
+            }
+            // One origin transaction: what crosses, what was logged, and how far we got.
+            let mut tx = origin.begin().await.map_err(oerr)?;
+            for v in &vault {
+                tx.put_vault(v).await.map_err(oerr)?;
+            }
+            for row in &rows {
+                tx.enqueue(row).await.map_err(oerr)?;
+            }
+            tx.append_transfers(from, &transfers).await.map_err(oerr)?;
+            for (d, payload) in &dead {
+                tx.dead_letter(d, Some(payload)).await.map_err(oerr)?;
+            }
+            tx.set_checkpoint(&checkpoint, &last.to_string())
+                .await
+                .map_err(oerr)?;
+            tx.commit().await.map_err(oerr)?;
+            summary.delivered += self.deliver(p, origin, dest).await?;
+            progress(&summary);
+        }
+        Ok(summary)
+    }
+
+    /// The embedded transport: delivers the origin's unpublished outbox rows of `p` to the
+    /// destination store, then marks them published. Returns rows delivered.
+    async fn deliver(&self, p: &Pipeline, origin: &Store, dest: &Store) -> Result<u64, RunError> {
+        let oerr = |error| RunError::Store {
+            region: p.route.from.to_string(),
+            error,
+        };
+        let derr = |error| RunError::Store {
+            region: p.route.to.to_string(),
+            error,
+        };
+        let mut delivered = 0;
+        loop {
+            let rows = origin
+                .pending(&p.name, i64::from(p.max_batch_records))
+                .await
+                .map_err(oerr)?;
+            let Some(last) = rows.last().map(|r| r.seq) else {
+                return Ok(delivered);
+            };
+            let mut tx = dest.begin().await.map_err(derr)?;
+            for row in &rows {
+                if row.op == "delete" {
+                    tx.delete_record(&row.tenant, &row.object, &row.id, row.version)
+                        .await
+                        .map_err(derr)?;
+                } else {
+                    let record = Record::from_json(row.body.as_bytes()).map_err(|e| {
+                        derr(StoreError::Corrupt {
+                            what: "outbox body",
+                            why: e.to_string(),
+                        })
+                    })?;
+                    let subject = record.subject.as_ref().and_then(|s| s.id.clone());
+                    tx.upsert_record(&record, subject.as_deref())
+                        .await
+                        .map_err(derr)?;
+                }
+            }
+            tx.commit().await.map_err(derr)?;
+            origin.mark_published(&p.name, last).await.map_err(oerr)?;
+            delivered += rows.len() as u64;
+        }
+    }
+}
+
+/// The configured key file, or a development key kept in the data directory (created on
+/// first use).
+fn load_or_create_keys(config: &Config) -> Result<Keyring, RunError> {
+    let path = config
+        .token_keys
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("dev-token-keys"));
+    if !path.exists() && config.token_keys.is_none() {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key)
+            .map_err(|e| RunError::Keys(format!("no randomness for a development key: {e}")))?;
+        let line = format!(
+            "# development token key made by `dss run`; not for production (set `token_keys`)\ndev1:{}\n",
+            base64::engine::general_purpose::STANDARD.encode(key)
+        );
+        std::fs::write(&path, line)
+            .map_err(|e| RunError::Keys(format!("cannot write {}: {e}", path.display())))?;
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| RunError::Keys(format!("cannot read {}: {e}", path.display())))?;
+    Keyring::from_key_file(&text).map_err(|e| RunError::Keys(format!("{}: {e}", path.display())))
+}

@@ -1,16 +1,16 @@
-//! The `dss` binary, end to end: the quickstart, bad input, exit codes, schemas.
+//! `dss policy …` and `dss dev …`: the dry-run quickstart, bad input, exit codes, schemas.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
         .to_path_buf()
 }
 
-fn dss(args: &[&str]) -> Output {
+pub(crate) fn dss(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dss"))
         .args(args)
         .current_dir(root())
@@ -19,7 +19,7 @@ fn dss(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 

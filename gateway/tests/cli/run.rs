@@ -1,0 +1,145 @@
+//! `dss run` and `dss audit …` on a small three-region deployment in a temporary directory.
+
+use std::path::Path;
+
+use super::policy::{dss, text};
+
+const CONFIG: &str = r#"
+version: 1
+data_dir: data
+regions:
+  eu-frankfurt: {}
+  cn-beijing: {}
+  ru-moscow: {}
+tenants:
+  eu-sales: { region: eu-frankfurt, seed: { accounts: 40, contacts: 150, orders: 60, seed: 5 } }
+  cn-hq: { region: cn-beijing, seed: { products: 20, seed: 6 } }
+  ru-partner: { region: ru-moscow }
+pipelines:
+  eu-to-hq:
+    source: { connector: crm, region: eu-frankfurt, tenant: eu-sales }
+    destination: { connector: crm, region: cn-beijing, tenant: cn-hq }
+    objects: [account, contact, order]
+    purpose: crm_sync
+    legal_basis: contract
+    conditions: [standard_contract]
+    max_batch_records: 64
+  eu-to-ru:
+    source: { connector: crm, region: eu-frankfurt, tenant: eu-sales }
+    destination: { connector: crm, region: ru-moscow, tenant: ru-partner }
+    objects: [contact]
+    purpose: partner_sync
+    legal_basis: contract
+    conditions: [standard_contract]
+"#;
+
+fn deployment() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dss.yaml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let path = config.display().to_string();
+    (dir, path)
+}
+
+fn sql(db: &Path, statement: &str) {
+    let url = format!("sqlite://{}", db.display());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = dss_store::Store::open(&url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.raw_execute_for_tests(statement).await.unwrap();
+        tx.commit().await.unwrap();
+        store.close().await;
+    });
+}
+
+fn count(db: &Path, tenant: &str) -> i64 {
+    let url = format!("sqlite://{}", db.display());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async { dss_store::Store::open(&url).await.unwrap().count_records(tenant).await.unwrap() })
+}
+
+fn summary_row<'a>(stdout: &'a str, pipeline: &str) -> Vec<&'a str> {
+    stdout.lines().find(|l| l.starts_with(pipeline)).unwrap_or_else(|| panic!("no row for {pipeline} in\n{stdout}")).split_whitespace().collect()
+}
+
+#[test]
+fn a_run_syncs_logs_and_blocks_and_a_rerun_sends_nothing_twice() {
+    let (dir, config) = deployment();
+    let out = dss(&["run", "--config", &config]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}{stdout}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("seeded eu-sales: 250 records"), "{}", text(&out.stderr));
+    let row = summary_row(&stdout, "eu-to-hq");
+    let (sent, blocked): (i64, i64) = (row[4].parse().unwrap(), row[5].parse().unwrap());
+    assert_eq!(sent + blocked, 250, "every record is either sent or blocked: {row:?}");
+    assert!(blocked > 0 && sent > 200, "{row:?}");
+    let ru = summary_row(&stdout, "eu-to-ru");
+    assert_eq!((ru[4], ru[5]), ("0", "150"), "nothing goes into the strong-control jurisdiction: {ru:?}");
+
+    let data = dir.path().join("data");
+    // The destination holds exactly what was sent, next to its own 20 products.
+    assert_eq!(count(&data.join("cn-beijing.db"), "cn-hq"), 20 + sent);
+    assert_eq!(count(&data.join("ru-moscow.db"), "ru-partner"), 0);
+
+    // The log of the origin counts one entry per decision, and verifies.
+    let log = dss(&["audit", "export", "--config", &config, "--region", "eu-frankfurt", "--pipeline", "eu-to-hq"]);
+    let entries: Vec<serde_json::Value> = text(&log.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(entries.iter().filter(|e| e["decision"] == "transfer").count() as i64, sent);
+    assert_eq!(entries.iter().filter(|e| e["decision"] == "block").count() as i64, blocked);
+    for e in &entries {
+        assert!(e["subject"].as_str().unwrap().starts_with("tok_dev1_"), "subjects are logged as tokens: {e}");
+    }
+    let verify = dss(&["audit", "verify", "--config", &config]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+
+    // A second run finds nothing new: nothing is sent or logged twice.
+    let again = dss(&["run", "--config", &config]);
+    let again = text(&again.stdout);
+    let row = summary_row(&again, "eu-to-hq");
+    assert_eq!((row[4], row[5]), ("0", "0"), "{row:?}");
+    assert_eq!(count(&data.join("cn-beijing.db"), "cn-hq"), 20 + sent);
+}
+
+#[test]
+fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
+    let cases: [(&[&str], i64, &str); 4] = [
+        (&["UPDATE transfer_log SET decision = 'edited' WHERE seq = 12"], 12, "does not match its hash"),
+        (&["UPDATE transfer_log SET dest_region = 'us-washington' WHERE seq = 13"], 13, "does not match its hash"),
+        (&["DELETE FROM transfer_log WHERE seq = 30"], 30, "entry 30 is missing"),
+        (
+            &["UPDATE transfer_log SET seq = -1 WHERE seq = 40", "UPDATE transfer_log SET seq = 40 WHERE seq = 41", "UPDATE transfer_log SET seq = 41 WHERE seq = -1"],
+            40,
+            "entry 40 does not match its hash",
+        ),
+    ];
+    for (statements, seq, what) in cases {
+        let (dir, config) = deployment();
+        assert_eq!(dss(&["run", "--config", &config, "--pipeline", "eu-to-hq"]).status.code(), Some(0));
+        let db = dir.path().join("data/eu-frankfurt.db");
+        for statement in statements {
+            sql(&db, statement);
+        }
+        let out = dss(&["audit", "verify", "--config", &config]);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{statements:?}: {stdout}");
+        assert!(stdout.contains(&format!("eu-frankfurt: TAMPERED at entry {seq}: ")) && stdout.contains(what), "{statements:?}: {stdout}");
+        assert!(stdout.contains("cn-beijing: ok"), "other regions still verify: {stdout}");
+    }
+}
+
+#[test]
+fn a_malformed_source_record_goes_to_dead_letters_and_the_pipeline_goes_on() {
+    let (dir, config) = deployment();
+    // Seed first (running only the pipeline into Russia leaves eu-to-hq untouched).
+    assert_eq!(dss(&["run", "--config", &config, "--pipeline", "eu-to-ru"]).status.code(), Some(0));
+    let db = dir.path().join("data/eu-frankfurt.db");
+    sql(&db, "UPDATE records SET body = '{\"id\": broken' WHERE id = 'con-de-000050'");
+    let out = dss(&["run", "--config", &config, "--pipeline", "eu-to-hq"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let row = summary_row(&stdout, "eu-to-hq");
+    assert_eq!(row[7], "1", "one dead letter: {row:?}");
+    let (sent, blocked): (i64, i64) = (row[4].parse().unwrap(), row[5].parse().unwrap());
+    assert_eq!(sent + blocked, 249, "the other records went on: {row:?}");
+}

@@ -349,12 +349,8 @@ impl Runtime {
             }
             // One origin transaction: what crosses, what was logged, and how far we got.
             let mut tx = origin.begin().await.map_err(oerr)?;
-            for v in &vault {
-                tx.put_vault(v).await.map_err(oerr)?;
-            }
-            for row in &rows {
-                tx.enqueue(row).await.map_err(oerr)?;
-            }
+            tx.put_vault_all(&vault).await.map_err(oerr)?;
+            tx.enqueue_all(&rows).await.map_err(oerr)?;
             tx.append_transfers(from, &transfers).await.map_err(oerr)?;
             for (d, payload) in &dead {
                 tx.dead_letter(d, Some(payload)).await.map_err(oerr)?;
@@ -390,8 +386,13 @@ impl Runtime {
                 return Ok(delivered);
             };
             let mut tx = dest.begin().await.map_err(derr)?;
+            // Upserts go in batches; a delete first flushes the upserts before it, so the
+            // destination sees the origin's order.
+            let mut upserts: Vec<(Record, Option<String>)> = Vec::new();
             for row in &rows {
                 if row.op == "delete" {
+                    tx.upsert_records(&upserts).await.map_err(derr)?;
+                    upserts.clear();
                     tx.delete_record(&row.tenant, &row.object, &row.id, row.version)
                         .await
                         .map_err(derr)?;
@@ -403,11 +404,10 @@ impl Runtime {
                         })
                     })?;
                     let subject = record.subject.as_ref().and_then(|s| s.id.clone());
-                    tx.upsert_record(&record, subject.as_deref())
-                        .await
-                        .map_err(derr)?;
+                    upserts.push((record, subject));
                 }
             }
+            tx.upsert_records(&upserts).await.map_err(derr)?;
             tx.commit().await.map_err(derr)?;
             origin.mark_published(&p.name, last).await.map_err(oerr)?;
             delivered += rows.len() as u64;

@@ -25,18 +25,21 @@ pub async fn seed_tenant(
     for (count, kind) in plan {
         let mut left = count;
         while left > 0 {
-            let batch = left.min(500);
+            let batch = left.min(2000);
+            let records: Vec<_> = (0..batch)
+                .map(|_| {
+                    let r = match kind {
+                        0 => g.account(),
+                        1 => g.contact(),
+                        2 => g.order(),
+                        _ => g.product(),
+                    };
+                    let subject = r.subject.as_ref().and_then(|s| s.id.clone());
+                    (r, subject)
+                })
+                .collect();
             let mut tx = store.begin().await?;
-            for _ in 0..batch {
-                let r = match kind {
-                    0 => g.account(),
-                    1 => g.contact(),
-                    2 => g.order(),
-                    _ => g.product(),
-                };
-                let subject = r.subject.as_ref().and_then(|s| s.id.clone());
-                tx.upsert_record(&r, subject.as_deref()).await?;
-            }
+            tx.upsert_records(&records).await?;
             tx.commit().await?;
             left -= batch;
             n += u64::from(batch);

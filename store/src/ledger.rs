@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row as _;
 
-use crate::{Store, StoreError, Tx};
+use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -117,38 +117,48 @@ impl Tx<'_> {
         .fetch_one(&mut **tx)
         .await?;
         let mut seqs = Vec::with_capacity(transfers.len());
+        let mut rows = Vec::with_capacity(transfers.len());
         for t in transfers {
             seq += 1;
             let hash = entry_hash(region, seq, &prev, t);
-            sqlx::query(
+            rows.push((seq, std::mem::replace(&mut prev, hash.clone()), hash, t));
+            seqs.push(seq);
+        }
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row(
+                self.backend,
                 "INSERT INTO transfer_log (region, seq, ts, pipeline, run_id, origin_region, origin_jurisdiction, dest_region, \
                  dest_jurisdiction, object, record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version, \
-                 prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-            )
-            .bind(region)
-            .bind(seq)
-            .bind(&t.timestamp)
-            .bind(&t.pipeline)
-            .bind(&t.run_id)
-            .bind(&t.origin_region)
-            .bind(&t.origin_jurisdiction)
-            .bind(&t.dest_region)
-            .bind(&t.dest_jurisdiction)
-            .bind(&t.object)
-            .bind(&t.record_id)
-            .bind(&t.subject)
-            .bind(&t.decision)
-            .bind(serde_json::to_string(&t.fields).expect("fields serialize"))
-            .bind(serde_json::to_string(&t.reasons).expect("reasons serialize"))
-            .bind(&t.legal_basis)
-            .bind(serde_json::to_string(&t.conditions).expect("conditions serialize"))
-            .bind(&t.policy_version)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut **tx)
-            .await?;
-            seqs.push(seq);
-            prev = hash;
+                 prev_hash, hash)",
+                20,
+                chunk.len(),
+                "",
+            );
+            let mut q = sqlx::query(sql);
+            for (seq, prev_hash, hash, t) in chunk {
+                q = q
+                    .bind(region)
+                    .bind(*seq)
+                    .bind(&t.timestamp)
+                    .bind(&t.pipeline)
+                    .bind(&t.run_id)
+                    .bind(&t.origin_region)
+                    .bind(&t.origin_jurisdiction)
+                    .bind(&t.dest_region)
+                    .bind(&t.dest_jurisdiction)
+                    .bind(&t.object)
+                    .bind(&t.record_id)
+                    .bind(&t.subject)
+                    .bind(&t.decision)
+                    .bind(serde_json::to_string(&t.fields).expect("fields serialize"))
+                    .bind(serde_json::to_string(&t.reasons).expect("reasons serialize"))
+                    .bind(&t.legal_basis)
+                    .bind(serde_json::to_string(&t.conditions).expect("conditions serialize"))
+                    .bind(&t.policy_version)
+                    .bind(prev_hash)
+                    .bind(hash);
+            }
+            q.execute(&mut **tx).await?;
         }
         sqlx::query("UPDATE transfer_log_heads SET seq = $2, hash = $3 WHERE region = $1")
             .bind(region)

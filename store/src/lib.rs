@@ -87,6 +87,7 @@ pub struct Store {
 /// A transaction on a store.
 pub struct Tx<'s> {
     pub(crate) inner: Transaction<'s, Any>,
+    pub(crate) backend: Backend,
 }
 
 static DRIVERS: Once = Once::new();
@@ -143,6 +144,7 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
         Ok(Tx {
             inner: self.pool.begin().await?,
+            backend: self.backend,
         })
     }
 
@@ -175,6 +177,68 @@ impl Tx<'_> {
             .await?
             .rows_affected())
     }
+}
+
+/// `INSERT …` with `rows` tuples of `cols` placeholders: one statement for a batch (a statement
+/// is a round trip to the database; per-row statements cost more than the rows). The SQL holds
+/// only placeholders, never values. PostgreSQL gets `$N`; SQLite gets anonymous `?`, because
+/// looking up a numbered parameter's name is linear in SQLite, which makes binding thousands
+/// of them quadratic.
+pub(crate) fn multi_row(
+    backend: Backend,
+    prefix: &str,
+    cols: usize,
+    rows: usize,
+    suffix: &str,
+) -> sqlx::AssertSqlSafe<String> {
+    let mut sql = String::with_capacity(prefix.len() + suffix.len() + rows * cols * 6);
+    sql.push_str(prefix);
+    sql.push_str(" VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push(',');
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql.push(' ');
+    sql.push_str(suffix);
+    sqlx::AssertSqlSafe(sql)
+}
+
+/// Rows per multi-row statement: under SQLite's and PostgreSQL's parameter limits for the
+/// widest table (20 columns).
+pub(crate) const ROWS_PER_STATEMENT: usize = 400;
+
+/// Takes `n` numbers of the sequence `name`; returns the first.
+pub(crate) async fn next_seqs(
+    tx: &mut Transaction<'_, Any>,
+    name: &str,
+    n: usize,
+) -> Result<i64, StoreError> {
+    sqlx::query("INSERT INTO sequences (name, seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    let row: (i64,) =
+        sqlx::query_as("UPDATE sequences SET seq = seq + $2 WHERE name = $1 RETURNING seq")
+            .bind(name)
+            .bind(n as i64)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(row.0 - n as i64 + 1)
 }
 
 /// Takes the next number of the sequence `name`: the row lock taken by the UPDATE serializes

@@ -2,7 +2,7 @@
 //! Rows are written in the same transaction as their transfer-log entries and published in
 //! order; a row is marked published only after the destination confirmed it.
 
-use crate::{Store, StoreError, Tx, next_seq};
+use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row, next_seq, next_seqs};
 
 /// A row to publish.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -28,6 +28,42 @@ pub struct OutboxRow {
 }
 
 impl Tx<'_> {
+    /// Adds rows in order (their `seq`s are assigned); returns the first `seq`.
+    pub async fn enqueue_all(&mut self, rows: &[OutboxRow]) -> Result<i64, StoreError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let tx = &mut self.inner;
+        let first = next_seqs(tx, "outbox", rows.len()).await?;
+        let mut seq = first;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row(
+                self.backend,
+                "INSERT INTO outbox (seq, destination, pipeline, tenant, object, id, version, op, body, published)",
+                10,
+                chunk.len(),
+                "",
+            );
+            let mut q = sqlx::query(sql);
+            for row in chunk {
+                q = q
+                    .bind(seq)
+                    .bind(&row.destination)
+                    .bind(&row.pipeline)
+                    .bind(&row.tenant)
+                    .bind(&row.object)
+                    .bind(&row.id)
+                    .bind(row.version)
+                    .bind(&row.op)
+                    .bind(&row.body)
+                    .bind(0i64);
+                seq += 1;
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(first)
+    }
+
     /// Adds a row (its `seq` is assigned and returned).
     pub async fn enqueue(&mut self, row: &OutboxRow) -> Result<i64, StoreError> {
         let tx = &mut self.inner;

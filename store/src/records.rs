@@ -8,7 +8,7 @@
 use dss_core::Record;
 use sqlx::Row as _;
 
-use crate::{Store, StoreError, Tx, next_seq};
+use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row, next_seq, next_seqs};
 
 /// A change in a tenant's feed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +35,91 @@ pub struct Stored {
 }
 
 impl Tx<'_> {
+    /// Writes each record whose version is newer than the stored one, in a few statements for
+    /// the whole batch; returns how many were written. Within the batch, the highest version
+    /// of a record wins. `subject` is the data subject's key. Feed numbers of records that
+    /// turn out not to be newer are skipped (the feed is monotonic, not gap-free).
+    pub async fn upsert_records(
+        &mut self,
+        records: &[(Record, Option<String>)],
+    ) -> Result<u64, StoreError> {
+        let mut by_tenant: std::collections::BTreeMap<&str, Vec<&(Record, Option<String>)>> =
+            std::collections::BTreeMap::new();
+        for r in records {
+            by_tenant.entry(r.0.tenant.as_str()).or_default().push(r);
+        }
+        let mut written = 0;
+        for (tenant, mut rows) in by_tenant {
+            // One row per record: a statement may not update the same row twice.
+            let mut latest: std::collections::HashMap<(&str, &str), usize> =
+                std::collections::HashMap::new();
+            let mut unique: Vec<&(Record, Option<String>)> = Vec::with_capacity(rows.len());
+            for r in rows.drain(..) {
+                let key = (r.0.object.as_str(), r.0.id.as_str());
+                match latest.get(&key) {
+                    Some(&i) if unique[i].0.version > r.0.version => {}
+                    Some(&i) => unique[i] = r,
+                    None => {
+                        latest.insert(key, unique.len());
+                        unique.push(r);
+                    }
+                }
+            }
+            let tx = &mut self.inner;
+            let first = next_seqs(tx, &format!("feed:{tenant}"), unique.len()).await?;
+            let mut seq = first;
+            let mut changed: Vec<(i64, String, String, i64)> = Vec::new();
+            for chunk in unique.chunks(ROWS_PER_STATEMENT) {
+                let sql = multi_row(
+                    self.backend,
+                    "INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq)",
+                    8,
+                    chunk.len(),
+                    "ON CONFLICT (tenant, object, id) DO UPDATE SET version = excluded.version, subject = excluded.subject, deleted = 0, \
+                     body = excluded.body, feed_seq = excluded.feed_seq WHERE excluded.version > records.version \
+                     RETURNING feed_seq, object, id, version",
+                );
+                let mut q = sqlx::query_as(sql);
+                for (record, subject) in chunk {
+                    q = q
+                        .bind(tenant)
+                        .bind(record.object.as_str())
+                        .bind(record.id.as_str())
+                        .bind(record.version as i64)
+                        .bind(subject.as_deref())
+                        .bind(0i64)
+                        .bind(serde_json::to_string(record).expect("records serialize"))
+                        .bind(seq);
+                    seq += 1;
+                }
+                changed.extend(q.fetch_all(&mut **tx).await?);
+            }
+            changed.sort_unstable_by_key(|c| c.0);
+            for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+                let sql = multi_row(
+                    self.backend,
+                    "INSERT INTO change_feed (tenant, seq, object, id, version, op)",
+                    6,
+                    chunk.len(),
+                    "",
+                );
+                let mut q = sqlx::query(sql);
+                for (seq, object, id, version) in chunk {
+                    q = q
+                        .bind(tenant)
+                        .bind(*seq)
+                        .bind(object)
+                        .bind(id)
+                        .bind(*version)
+                        .bind("upsert");
+                }
+                q.execute(&mut **tx).await?;
+            }
+            written += changed.len() as u64;
+        }
+        Ok(written)
+    }
+
     /// Writes `record` if its version is newer than the stored one; returns whether it did.
     /// `subject` is the data subject's key (for access and erasure requests).
     pub async fn upsert_record(

@@ -10,6 +10,30 @@ use dss_core::vault::{SealedValue, VaultEntry};
 use crate::{Store, StoreError, Tx};
 
 impl Tx<'_> {
+    /// Stores vault entries; entries already there are kept.
+    pub async fn put_vault_all(&mut self, entries: &[VaultEntry]) -> Result<(), StoreError> {
+        for chunk in entries.chunks(crate::ROWS_PER_STATEMENT) {
+            let sql = crate::multi_row(
+                self.backend,
+                "INSERT INTO vault (token, subject, key_id, nonce, ciphertext)",
+                5,
+                chunk.len(),
+                "ON CONFLICT (token) DO NOTHING",
+            );
+            let mut q = sqlx::query(sql);
+            for e in chunk {
+                q = q
+                    .bind(&e.token)
+                    .bind(&e.subject)
+                    .bind(&e.sealed.key_id)
+                    .bind(STANDARD.encode(e.sealed.nonce))
+                    .bind(STANDARD.encode(&e.sealed.ciphertext));
+            }
+            q.execute(&mut *self.inner).await?;
+        }
+        Ok(())
+    }
+
     /// Stores a vault entry; an entry already there (tokens are deterministic) is kept.
     pub async fn put_vault(&mut self, e: &VaultEntry) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO vault (token, subject, key_id, nonce, ciphertext) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token) DO NOTHING")

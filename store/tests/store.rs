@@ -270,6 +270,72 @@ async fn records_are_idempotent_by_version_and_feed_changes_in_order(store: Stor
     );
 }
 
+async fn batched_upserts_keep_the_newest_version_and_feed_what_changed(store: Store) {
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        tx.upsert_record(&record("c1", 5, "e"), Some("s1"))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let batch: Vec<(Record, Option<String>)> = vec![
+        (record("c1", 4, "d"), None),
+        (record("c2", 1, "a"), Some("s2".into())),
+        (record("c2", 2, "b"), Some("s2".into())),
+        (record("c3", 1, "x"), None),
+    ];
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.upsert_records(&batch).await.unwrap(),
+        2,
+        "c1 is older than stored; c2 twice counts once"
+    );
+    assert_eq!(
+        tx.upsert_records(&batch).await.unwrap(),
+        0,
+        "the same batch again changes nothing"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store
+            .record("cn-hq", "contact", "c1")
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .version,
+        5
+    );
+    assert_eq!(
+        store
+            .record("cn-hq", "contact", "c2")
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .version,
+        2
+    );
+    let feed: Vec<(String, i64)> = store
+        .changes("cn-hq", 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.version))
+        .collect();
+    assert_eq!(
+        feed,
+        vec![("c1".into(), 5), ("c2".into(), 2), ("c3".into(), 1)]
+    );
+    let many: Vec<(Record, Option<String>)> = (0..1000)
+        .map(|i| (record(&format!("m{i}"), 1, "m"), None))
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.upsert_records(&many).await.unwrap(), 1000);
+    tx.commit().await.unwrap();
+    assert_eq!(store.count_records("cn-hq").await.unwrap(), 1003);
+}
+
 fn outbox_row(id: &str) -> OutboxRow {
     OutboxRow {
         seq: 0,
@@ -302,7 +368,7 @@ async fn outbox_rows_and_log_entries_commit_or_roll_back_together(store: Store) 
 
     let mut tx = store.begin().await.unwrap();
     let s1 = tx.enqueue(&outbox_row("a")).await.unwrap();
-    let s2 = tx.enqueue(&outbox_row("b")).await.unwrap();
+    let s2 = tx.enqueue_all(&[outbox_row("b")]).await.unwrap();
     tx.append_transfers("eu-frankfurt", &[transfer(1), transfer(2)])
         .await
         .unwrap();
@@ -343,7 +409,9 @@ async fn checkpoints_vault_and_dead_letters(store: Store) {
         },
     };
     tx.put_vault(&entry).await.unwrap();
-    tx.put_vault(&entry).await.unwrap();
+    tx.put_vault_all(&[entry.clone(), entry.clone()])
+        .await
+        .unwrap();
     let d = DeadLetter {
         seq: 0,
         timestamp: "2026-11-27T10:00:00Z".into(),
@@ -385,6 +453,7 @@ mod support;
 
 store_suite!(
     the_transfer_log_verifies_and_names_the_first_tampered_entry,
+    batched_upserts_keep_the_newest_version_and_feed_what_changed,
     records_are_idempotent_by_version_and_feed_changes_in_order,
     outbox_rows_and_log_entries_commit_or_roll_back_together,
     checkpoints_vault_and_dead_letters,

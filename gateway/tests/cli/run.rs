@@ -43,7 +43,10 @@ fn deployment() -> (tempfile::TempDir, String) {
 
 fn sql(db: &Path, statement: &str) {
     let url = format!("sqlite://{}", db.display());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let store = dss_store::Store::open(&url).await.unwrap();
         let mut tx = store.begin().await.unwrap();
@@ -55,12 +58,27 @@ fn sql(db: &Path, statement: &str) {
 
 fn count(db: &Path, tenant: &str) -> i64 {
     let url = format!("sqlite://{}", db.display());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async { dss_store::Store::open(&url).await.unwrap().count_records(tenant).await.unwrap() })
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        dss_store::Store::open(&url)
+            .await
+            .unwrap()
+            .count_records(tenant)
+            .await
+            .unwrap()
+    })
 }
 
 fn summary_row<'a>(stdout: &'a str, pipeline: &str) -> Vec<&'a str> {
-    stdout.lines().find(|l| l.starts_with(pipeline)).unwrap_or_else(|| panic!("no row for {pipeline} in\n{stdout}")).split_whitespace().collect()
+    stdout
+        .lines()
+        .find(|l| l.starts_with(pipeline))
+        .unwrap_or_else(|| panic!("no row for {pipeline} in\n{stdout}"))
+        .split_whitespace()
+        .collect()
 }
 
 #[test]
@@ -69,13 +87,25 @@ fn a_run_syncs_logs_and_blocks_and_a_rerun_sends_nothing_twice() {
     let out = dss(&["run", "--config", &config]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}{stdout}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("seeded eu-sales: 250 records"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("seeded eu-sales: 250 records"),
+        "{}",
+        text(&out.stderr)
+    );
     let row = summary_row(&stdout, "eu-to-hq");
     let (sent, blocked): (i64, i64) = (row[4].parse().unwrap(), row[5].parse().unwrap());
-    assert_eq!(sent + blocked, 250, "every record is either sent or blocked: {row:?}");
+    assert_eq!(
+        sent + blocked,
+        250,
+        "every record is either sent or blocked: {row:?}"
+    );
     assert!(blocked > 0 && sent > 200, "{row:?}");
     let ru = summary_row(&stdout, "eu-to-ru");
-    assert_eq!((ru[4], ru[5]), ("0", "150"), "nothing goes into the strong-control jurisdiction: {ru:?}");
+    assert_eq!(
+        (ru[4], ru[5]),
+        ("0", "150"),
+        "nothing goes into the strong-control jurisdiction: {ru:?}"
+    );
 
     let data = dir.path().join("data");
     // The destination holds exactly what was sent, next to its own 20 products.
@@ -83,12 +113,36 @@ fn a_run_syncs_logs_and_blocks_and_a_rerun_sends_nothing_twice() {
     assert_eq!(count(&data.join("ru-moscow.db"), "ru-partner"), 0);
 
     // The log of the origin counts one entry per decision, and verifies.
-    let log = dss(&["audit", "export", "--config", &config, "--region", "eu-frankfurt", "--pipeline", "eu-to-hq"]);
-    let entries: Vec<serde_json::Value> = text(&log.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(entries.iter().filter(|e| e["decision"] == "transfer").count() as i64, sent);
-    assert_eq!(entries.iter().filter(|e| e["decision"] == "block").count() as i64, blocked);
+    let log = dss(&[
+        "audit",
+        "export",
+        "--config",
+        &config,
+        "--region",
+        "eu-frankfurt",
+        "--pipeline",
+        "eu-to-hq",
+    ]);
+    let entries: Vec<serde_json::Value> = text(&log.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e["decision"] == "transfer")
+            .count() as i64,
+        sent
+    );
+    assert_eq!(
+        entries.iter().filter(|e| e["decision"] == "block").count() as i64,
+        blocked
+    );
     for e in &entries {
-        assert!(e["subject"].as_str().unwrap().starts_with("tok_dev1_"), "subjects are logged as tokens: {e}");
+        assert!(
+            e["subject"].as_str().unwrap().starts_with("tok_dev1_"),
+            "subjects are logged as tokens: {e}"
+        );
     }
     let verify = dss(&["audit", "verify", "--config", &config]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
@@ -104,18 +158,39 @@ fn a_run_syncs_logs_and_blocks_and_a_rerun_sends_nothing_twice() {
 #[test]
 fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
     let cases: [(&[&str], i64, &str); 4] = [
-        (&["UPDATE transfer_log SET decision = 'edited' WHERE seq = 12"], 12, "does not match its hash"),
-        (&["UPDATE transfer_log SET dest_region = 'us-washington' WHERE seq = 13"], 13, "does not match its hash"),
-        (&["DELETE FROM transfer_log WHERE seq = 30"], 30, "entry 30 is missing"),
         (
-            &["UPDATE transfer_log SET seq = -1 WHERE seq = 40", "UPDATE transfer_log SET seq = 40 WHERE seq = 41", "UPDATE transfer_log SET seq = 41 WHERE seq = -1"],
+            &["UPDATE transfer_log SET decision = 'edited' WHERE seq = 12"],
+            12,
+            "does not match its hash",
+        ),
+        (
+            &["UPDATE transfer_log SET dest_region = 'us-washington' WHERE seq = 13"],
+            13,
+            "does not match its hash",
+        ),
+        (
+            &["DELETE FROM transfer_log WHERE seq = 30"],
+            30,
+            "entry 30 is missing",
+        ),
+        (
+            &[
+                "UPDATE transfer_log SET seq = -1 WHERE seq = 40",
+                "UPDATE transfer_log SET seq = 40 WHERE seq = 41",
+                "UPDATE transfer_log SET seq = 41 WHERE seq = -1",
+            ],
             40,
             "entry 40 does not match its hash",
         ),
     ];
     for (statements, seq, what) in cases {
         let (dir, config) = deployment();
-        assert_eq!(dss(&["run", "--config", &config, "--pipeline", "eu-to-hq"]).status.code(), Some(0));
+        assert_eq!(
+            dss(&["run", "--config", &config, "--pipeline", "eu-to-hq"])
+                .status
+                .code(),
+            Some(0)
+        );
         let db = dir.path().join("data/eu-frankfurt.db");
         for statement in statements {
             sql(&db, statement);
@@ -123,8 +198,15 @@ fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
         let out = dss(&["audit", "verify", "--config", &config]);
         let stdout = text(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "{statements:?}: {stdout}");
-        assert!(stdout.contains(&format!("eu-frankfurt: TAMPERED at entry {seq}: ")) && stdout.contains(what), "{statements:?}: {stdout}");
-        assert!(stdout.contains("cn-beijing: ok"), "other regions still verify: {stdout}");
+        assert!(
+            stdout.contains(&format!("eu-frankfurt: TAMPERED at entry {seq}: "))
+                && stdout.contains(what),
+            "{statements:?}: {stdout}"
+        );
+        assert!(
+            stdout.contains("cn-beijing: ok"),
+            "other regions still verify: {stdout}"
+        );
     }
 }
 
@@ -132,9 +214,17 @@ fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
 fn a_malformed_source_record_goes_to_dead_letters_and_the_pipeline_goes_on() {
     let (dir, config) = deployment();
     // Seed first (running only the pipeline into Russia leaves eu-to-hq untouched).
-    assert_eq!(dss(&["run", "--config", &config, "--pipeline", "eu-to-ru"]).status.code(), Some(0));
+    assert_eq!(
+        dss(&["run", "--config", &config, "--pipeline", "eu-to-ru"])
+            .status
+            .code(),
+        Some(0)
+    );
     let db = dir.path().join("data/eu-frankfurt.db");
-    sql(&db, "UPDATE records SET body = '{\"id\": broken' WHERE id = 'con-de-000050'");
+    sql(
+        &db,
+        "UPDATE records SET body = '{\"id\": broken' WHERE id = 'con-de-000050'",
+    );
     let out = dss(&["run", "--config", &config, "--pipeline", "eu-to-hq"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");

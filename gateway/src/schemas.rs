@@ -11,6 +11,7 @@ pub fn all() -> Vec<(&'static str, String)> {
     vec![
         ("policy.schema.json", render::<PolicyFile>()),
         ("pipeline.schema.json", render::<PipelineFile>()),
+        ("config.schema.json", render::<dss_pipelines::config::ConfigFile>()),
     ]
 }
 

@@ -299,17 +299,7 @@ impl Generator {
         let email = format!("{local}@{domain}");
         let phone = self.phone();
         let account = self.rng.u32(1..5000);
-        r.subject = Some(Subject {
-            id: Some(format!("subj-{}", email.len() as u64 * 7919 + self.seq)),
-            country: Some(self.locale.country().to_owned()),
-            consent: Some(if self.rng.u8(0..20) == 0 {
-                ConsentStatus::Pending
-            } else {
-                ConsentStatus::Granted
-            }),
-            consent_expires: None,
-            legal_basis: Some(LegalBasis::Contract),
-        });
+        r.subject = Some(self.subject());
         let note = self.note(&phone, &email);
         let f = &mut r.fields;
         f.insert("name", name.into());

@@ -41,6 +41,9 @@ enum Command {
     /// Read, verify and export the transfer log (for DPOs).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Data-subject requests: access and erasure (for DPOs).
+    #[command(subcommand)]
+    Dsr(DsrCommand),
     /// Developer tools: synthetic data, keys, JSON Schemas.
     #[command(subcommand)]
     Dev(DevCommand),
@@ -60,6 +63,31 @@ struct RunArgs {
     /// Run only this pipeline.
     #[arg(long, value_name = "NAME")]
     pipeline: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum DsrCommand {
+    /// Every record of a data subject and every transfer of it: where it went, when, under
+    /// which basis.
+    Access {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The data subject's identity (the record's `subject.id`).
+        #[arg(long)]
+        subject: String,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Erase a data subject: delete their records at home, destroy their vault entries
+    /// (crypto-shredding) and send delete events to every tenant that received them.
+    Erase {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The data subject's identity (the record's `subject.id`).
+        #[arg(long)]
+        subject: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -344,6 +372,14 @@ pub fn run() -> ExitCode {
                 q.limit,
             )
             .map_err(Failure::from)
+        }
+        Command::Dsr(DsrCommand::Access {
+            config,
+            subject,
+            json,
+        }) => crate::ops::dsr_access(&config.config, &subject, json).map_err(Failure::from),
+        Command::Dsr(DsrCommand::Erase { config, subject }) => {
+            crate::ops::dsr_erase(&config.config, &subject).map_err(Failure::from)
         }
         Command::Dev(d) => dev(d),
     };

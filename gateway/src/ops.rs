@@ -252,3 +252,83 @@ fn csv_cell(c: &str) -> String {
         c.to_owned()
     }
 }
+
+/// `dss dsr access`: every record of a data subject (at home, by identity; abroad, by token)
+/// and every transfer of it.
+pub fn dsr_access(config: &Path, subject: &str, json: bool) -> anyhow::Result<u8> {
+    let config = load(config)?;
+    runtime()?.block_on(async move {
+        let rt = Runtime::open(config).await?;
+        let token = rt.subject_token(subject);
+        let mut records = Vec::new();
+        let mut transfers = Vec::new();
+        for region in rt.config().regions.keys() {
+            let store = rt.store(region).expect("configured region");
+            for key in [subject, token.as_str()] {
+                for (tenant, object, id) in store.records_of_subject(key).await? {
+                    records.push((region.clone(), tenant, object, id, key == subject));
+                }
+            }
+            let filter = Filter { subject: Some(token.clone()), ..Filter::default() };
+            transfers.extend(store.query_transfers(region, &filter, 0, i64::MAX).await?);
+        }
+        let mut out = std::io::stdout().lock();
+        if json {
+            let doc = serde_json::json!({
+                "subject_token": token,
+                "records": records.iter().map(|(r, t, o, i, home)| serde_json::json!({"region": r, "tenant": t, "object": o, "id": i, "held_as": if *home { "identity" } else { "token" }})).collect::<Vec<_>>(),
+                "transfers": transfers.iter().map(|e| serde_json::json!({"region": e.region, "seq": e.seq, "timestamp": e.transfer.timestamp, "pipeline": e.transfer.pipeline, "to": e.transfer.dest_region, "to_jurisdiction": e.transfer.dest_jurisdiction, "object": e.transfer.object, "record_id": e.transfer.record_id, "decision": e.transfer.decision, "legal_basis": e.transfer.legal_basis, "conditions": e.transfer.conditions})).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{doc}")?;
+        } else {
+            writeln!(out, "data subject token: {token}\n\nrecords ({}):", records.len())?;
+            for (r, t, o, i, home) in &records {
+                writeln!(out, "  {r:<14} {t:<12} {o:<10} {i:<28} held as {}", if *home { "identity" } else { "token" })?;
+            }
+            writeln!(out, "\ntransfers ({}):", transfers.len())?;
+            for e in &transfers {
+                let t = &e.transfer;
+                writeln!(out, "  {} {:>6}  {}  {:<18} {} -> {} ({})  {:<8} {:<24} {:<8} basis {}", e.region, e.seq, t.timestamp, t.pipeline, t.origin_region, t.dest_region, t.dest_jurisdiction, t.object, t.record_id, t.decision, t.legal_basis.as_deref().unwrap_or("-"))?;
+            }
+        }
+        Ok(0)
+    })
+}
+
+/// `dss dsr erase`: delete the subject's records where they live, destroy their vault entries
+/// (tokens abroad become irreversible), and run the pipelines so that every tenant that
+/// received them deletes its copy. Everything is logged.
+pub fn dsr_erase(config: &Path, subject: &str) -> anyhow::Result<u8> {
+    let config = load(config)?;
+    runtime()?.block_on(async move {
+        let rt = Runtime::open(config).await?;
+        let token = rt.subject_token(subject);
+        let mut deleted = 0;
+        let mut shredded = 0;
+        for region in rt.config().regions.keys() {
+            let store = rt.store(region).expect("configured region");
+            let mut mine = Vec::new();
+            for (tenant, object, id) in store.records_of_subject(subject).await? {
+                let version = store.record(&tenant, &object, &id).await?.map_or(0, |s| s.record.version as i64);
+                mine.push((tenant, object, id, version));
+            }
+            // A delete is a new version: the change feed carries it to every pipeline.
+            let mut tx = store.begin().await?;
+            for (tenant, object, id, version) in &mine {
+                if tx.delete_record(tenant, object, id, version + 1).await? {
+                    deleted += 1;
+                }
+            }
+            tx.commit().await?;
+            shredded += store.shred_subject(&token).await?;
+        }
+        println!("erased data subject {token}: {deleted} records deleted at home, {shredded} vault entries destroyed");
+        let mut summaries = Vec::new();
+        for p in rt.config().pipelines.clone() {
+            summaries.push(rt.run_pipeline(&p, |_| {}).await?);
+        }
+        let sent: u64 = summaries.iter().map(|s| s.sent).sum();
+        println!("delete events sent through the pipelines: {sent} (see `dss audit query --subject {token} --decision delete`)");
+        Ok(0)
+    })
+}

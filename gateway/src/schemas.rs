@@ -11,7 +11,10 @@ pub fn all() -> Vec<(&'static str, String)> {
     vec![
         ("policy.schema.json", render::<PolicyFile>()),
         ("pipeline.schema.json", render::<PipelineFile>()),
-        ("config.schema.json", render::<dss_pipelines::config::ConfigFile>()),
+        (
+            "config.schema.json",
+            render::<dss_pipelines::config::ConfigFile>(),
+        ),
     ]
 }
 

@@ -144,13 +144,20 @@ impl Runtime {
         &self.keys
     }
 
+    /// The token a data subject's identity travels as (what the transfer log and the
+    /// destinations hold instead of it).
+    pub fn subject_token(&self, subject: &str) -> String {
+        self.keys.tokenize(self.config.set.default_scope(), subject)
+    }
+
     fn store_of(&self, region: &str) -> Result<&Store, RunError> {
         self.stores
             .get(region)
             .ok_or_else(|| RunError::Keys(format!("region {region} has no store")))
     }
 
-    /// Seeds every empty tenant that has a `seed`; returns (tenant, records) seeded.
+    /// Seeds every tenant that has a `seed` and was not seeded yet; returns (tenant, records)
+    /// seeded.
     pub async fn seed(&self) -> Result<Vec<(String, u64)>, RunError> {
         let mut out = Vec::new();
         for (tenant, (region, seed)) in &self.config.tenants {
@@ -160,10 +167,17 @@ impl Runtime {
                 region: region.clone(),
                 error,
             };
-            if store.count_records(tenant).await.map_err(err)? > 0 {
+            // Seeding is resumable: the generator is deterministic and upserts are idempotent,
+            // so a seed cut short by a crash is simply done again; the checkpoint says done.
+            let done = format!("seeded:{tenant}");
+            if store.checkpoint(&done).await.map_err(err)?.is_some() {
                 continue;
             }
             let n = crate::seed::seed_tenant(store, tenant, region, seed)
+                .await
+                .map_err(err)?;
+            store
+                .set_checkpoint(&done, &n.to_string())
                 .await
                 .map_err(err)?;
             out.push((tenant.clone(), n));
@@ -264,12 +278,31 @@ impl Runtime {
                         summary.actions[d.action as usize] += 1;
                     }
                 }
+                // A delete always propagates (the destination may hold an earlier copy, and
+                // erasure must reach every recipient); it carries the id as it crossed.
                 let decision = match (outcome.decision, deleting) {
+                    (_, true) => "delete",
                     (Decision::Transfer, false) => "transfer",
-                    (Decision::Transfer, true) => "delete",
-                    (Decision::Block, _) => "block",
+                    (Decision::Block, false) => "block",
                 };
-                if outcome.decision == Decision::Transfer {
+                if deleting {
+                    summary.sent += 1;
+                    rows.push(OutboxRow {
+                        seq: 0,
+                        destination: p.name.clone(),
+                        pipeline: p.name.clone(),
+                        tenant: p
+                            .route
+                            .to_tenant
+                            .clone()
+                            .unwrap_or_else(|| record.tenant.clone()),
+                        object: record.object.to_string(),
+                        id: record.id.clone(),
+                        version: c.change.version,
+                        op: "delete".into(),
+                        body: String::new(),
+                    });
+                } else if outcome.decision == Decision::Transfer {
                     summary.sent += 1;
                     rows.push(OutboxRow {
                         seq: 0,
@@ -278,17 +311,9 @@ impl Runtime {
                         tenant: record.tenant.clone(),
                         object: record.object.to_string(),
                         id: record.id.clone(),
-                        version: if deleting { c.change.version } else { version },
-                        op: if deleting {
-                            "delete".into()
-                        } else {
-                            "upsert".into()
-                        },
-                        body: if deleting {
-                            String::new()
-                        } else {
-                            serde_json::to_string(&record).expect("records serialize")
-                        },
+                        version,
+                        op: "upsert".into(),
+                        body: serde_json::to_string(&record).expect("records serialize"),
                     });
                     for w in outcome.vault.drain(..) {
                         let sealed = self

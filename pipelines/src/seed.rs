@@ -6,7 +6,9 @@ use dss_store::{Store, StoreError};
 
 use crate::config::SeedConfig;
 
-/// Writes the seeded records of `tenant` into `store`; returns how many.
+/// Writes the seeded records of `tenant` into `store`; returns how many. Resumable: each
+/// batch commits with a progress checkpoint, and a restart regenerates (deterministically) and
+/// skips what is already written.
 pub async fn seed_tenant(
     store: &Store,
     tenant: &str,
@@ -15,6 +17,12 @@ pub async fn seed_tenant(
 ) -> Result<u64, StoreError> {
     let region = RegionId::new(region).expect("configured regions are valid ids");
     let mut g = Generator::new(seed.seed, tenant, region);
+    let progress = format!("seed-progress:{tenant}");
+    let done: u64 = store
+        .checkpoint(&progress)
+        .await?
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let mut n = 0u64;
     let plan = [
         (seed.accounts, 0u8),
@@ -38,11 +46,15 @@ pub async fn seed_tenant(
                     (r, subject)
                 })
                 .collect();
-            let mut tx = store.begin().await?;
-            tx.upsert_records(&records).await?;
-            tx.commit().await?;
             left -= batch;
             n += u64::from(batch);
+            if n <= done {
+                continue;
+            }
+            let mut tx = store.begin().await?;
+            tx.upsert_records(&records).await?;
+            tx.set_checkpoint(&progress, &n.to_string()).await?;
+            tx.commit().await?;
         }
     }
     Ok(n)

@@ -175,6 +175,12 @@ impl PolicySet {
         &self.version
     }
 
+    /// The join scope of tokens when a rule names none; also the scope of metadata tokens
+    /// (subject ids), so a data subject's token can be recomputed from their identity.
+    pub fn default_scope(&self) -> &str {
+        &self.default_scope
+    }
+
     /// Region ids, sorted.
     pub fn region_ids(&self) -> impl Iterator<Item = &RegionId> {
         self.regions.keys()

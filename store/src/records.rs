@@ -287,6 +287,22 @@ impl Store {
             .collect())
     }
 
+    /// (object, id, version, deleted) of every record of a tenant, sorted.
+    pub async fn record_versions(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(String, String, i64, bool)>, StoreError> {
+        let rows: Vec<(String, String, i64, i64)> =
+            sqlx::query_as("SELECT object, id, version, deleted FROM records WHERE tenant = $1 ORDER BY object, id")
+                .bind(tenant)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(o, i, v, d)| (o, i, v, d == 1))
+            .collect())
+    }
+
     /// Live (not deleted) records of a tenant.
     pub async fn count_records(&self, tenant: &str) -> Result<i64, StoreError> {
         let (n,): (i64,) =

@@ -78,6 +78,16 @@ impl Store {
         }))
     }
 
+    /// Tokens of a data subject in the vault.
+    pub async fn vault_tokens_of_subject(&self, subject: &str) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT token FROM vault WHERE subject = $1 ORDER BY token")
+                .bind(subject)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
     /// Destroys every vault entry of a data subject; returns how many.
     pub async fn shred_subject(&self, subject: &str) -> Result<u64, StoreError> {
         Ok(sqlx::query("DELETE FROM vault WHERE subject = $1")

@@ -233,3 +233,143 @@ fn a_malformed_source_record_goes_to_dead_letters_and_the_pipeline_goes_on() {
     let (sent, blocked): (i64, i64) = (row[4].parse().unwrap(), row[5].parse().unwrap());
     assert_eq!(sent + blocked, 249, "the other records went on: {row:?}");
 }
+
+#[test]
+fn erasing_a_data_subject_deletes_shreds_and_propagates() {
+    let (dir, config) = deployment();
+    assert_eq!(
+        dss(&["run", "--config", &config, "--pipeline", "eu-to-hq"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // A contact that crossed: its subject id follows the generator's numbering.
+    let log = dss(&[
+        "audit",
+        "export",
+        "--config",
+        &config,
+        "--region",
+        "eu-frankfurt",
+        "--object",
+        "contact",
+        "--decision",
+        "transfer",
+        "--limit",
+        "1",
+    ]);
+    let entry: serde_json::Value =
+        serde_json::from_str(text(&log.stdout).lines().next().unwrap()).unwrap();
+    let record_id = entry["record_id"].as_str().unwrap().to_owned();
+    let subject = record_id.replace("con-", "subj-");
+    let token = entry["subject"].as_str().unwrap().to_owned();
+
+    let access = |json: bool| {
+        let mut args = vec!["dsr", "access", "--config", &config, "--subject", &subject];
+        if json {
+            args.push("--json");
+        }
+        let out = dss(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_str::<serde_json::Value>(&text(&out.stdout)).unwrap()
+    };
+    let before = access(true);
+    assert_eq!(before["subject_token"], token.as_str());
+    let held: Vec<&str> = before["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["held_as"].as_str().unwrap())
+        .collect();
+    assert!(
+        held.contains(&"identity") && held.contains(&"token"),
+        "at home by identity, abroad by token: {before}"
+    );
+    assert!(
+        before["transfers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["to"] == "cn-beijing" && t["legal_basis"] == "contract"),
+        "{before}"
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let origin_url = format!(
+        "sqlite://{}",
+        dir.path().join("data/eu-frankfurt.db").display()
+    );
+    let dest_url = format!(
+        "sqlite://{}",
+        dir.path().join("data/cn-beijing.db").display()
+    );
+    let tokens_before = rt.block_on(async {
+        dss_store::Store::open(&origin_url)
+            .await
+            .unwrap()
+            .vault_tokens_of_subject(&token)
+            .await
+            .unwrap()
+    });
+    assert!(!tokens_before.is_empty());
+
+    let out = dss(&["dsr", "erase", "--config", &config, "--subject", &subject]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}{stdout}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "erased data subject {token}: 1 records deleted at home, {} vault entries destroyed",
+            tokens_before.len()
+        )),
+        "{stdout}"
+    );
+
+    let after = access(true);
+    assert!(
+        after["records"].as_array().unwrap().is_empty(),
+        "no record of the subject remains: {after}"
+    );
+    rt.block_on(async {
+        let origin = dss_store::Store::open(&origin_url).await.unwrap();
+        assert!(
+            origin
+                .vault_tokens_of_subject(&token)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        for t in &tokens_before {
+            assert_eq!(
+                origin.vault_get(t).await.unwrap(),
+                None,
+                "the vault can no longer detokenize"
+            );
+        }
+        let dest = dss_store::Store::open(&dest_url).await.unwrap();
+        assert!(
+            dest.record("cn-hq", "contact", &record_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .deleted,
+            "the destination deleted its copy"
+        );
+    });
+    let deletes = after["transfers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["decision"] == "delete" && t["to"] == "cn-beijing")
+        .count();
+    assert_eq!(
+        deletes, 1,
+        "the delete event to the recipient is logged: {after}"
+    );
+    assert_eq!(
+        dss(&["audit", "verify", "--config", &config]).status.code(),
+        Some(0)
+    );
+}

@@ -40,6 +40,7 @@ pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<u8> {
         }
         let mut summaries = Vec::new();
         for p in &pipelines {
+            let started = std::time::Instant::now();
             let s = rt
                 .run_pipeline(p, |s| {
                     if tty {
@@ -50,6 +51,8 @@ pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<u8> {
             if tty {
                 writeln!(err)?;
             }
+            let took = started.elapsed();
+            writeln!(err, "{}: {} changes read in {took:.2?} ({:.0} records/s)", s.pipeline, s.read, s.read as f64 / took.as_secs_f64().max(1e-9))?;
             summaries.push(s);
         }
         print_summary(&summaries);

@@ -351,28 +351,8 @@ pub fn run() -> ExitCode {
         Command::Audit(AuditCommand::Verify { config, region }) => {
             crate::ops::verify(&config.config, region.as_deref()).map_err(Failure::from)
         }
-        Command::Audit(AuditCommand::Query(q)) => {
-            let format = q.format.unwrap_or(crate::ops::AuditFormat::Table);
-            crate::ops::query(
-                &q.config.config,
-                q.region.as_deref(),
-                q.filter(),
-                format,
-                q.limit,
-            )
-            .map_err(Failure::from)
-        }
-        Command::Audit(AuditCommand::Export(q)) => {
-            let format = q.format.unwrap_or(crate::ops::AuditFormat::Json);
-            crate::ops::query(
-                &q.config.config,
-                q.region.as_deref(),
-                q.filter(),
-                format,
-                q.limit,
-            )
-            .map_err(Failure::from)
-        }
+        Command::Audit(AuditCommand::Query(q)) => audit_query(&q, crate::ops::AuditFormat::Table),
+        Command::Audit(AuditCommand::Export(q)) => audit_query(&q, crate::ops::AuditFormat::Json),
         Command::Dsr(DsrCommand::Access {
             config,
             subject,
@@ -390,6 +370,18 @@ pub fn run() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+fn audit_query(q: &QueryArgs, default: crate::ops::AuditFormat) -> Result<u8, Failure> {
+    let format = q.format.unwrap_or(default);
+    crate::ops::query(
+        &q.config.config,
+        q.region.as_deref(),
+        q.filter(),
+        format,
+        q.limit,
+    )
+    .map_err(Failure::from)
 }
 
 fn pick<'p>(

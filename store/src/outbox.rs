@@ -2,7 +2,7 @@
 //! Rows are written in the same transaction as their transfer-log entries and published in
 //! order; a row is marked published only after the destination confirmed it.
 
-use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row, next_seq, next_seqs};
+use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row, next_seqs};
 
 /// A row to publish.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -66,21 +66,7 @@ impl Tx<'_> {
 
     /// Adds a row (its `seq` is assigned and returned).
     pub async fn enqueue(&mut self, row: &OutboxRow) -> Result<i64, StoreError> {
-        let tx = &mut self.inner;
-        let seq = next_seq(tx, "outbox").await?;
-        sqlx::query("INSERT INTO outbox (seq, destination, pipeline, tenant, object, id, version, op, body, published) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)")
-            .bind(seq)
-            .bind(&row.destination)
-            .bind(&row.pipeline)
-            .bind(&row.tenant)
-            .bind(&row.object)
-            .bind(&row.id)
-            .bind(row.version)
-            .bind(&row.op)
-            .bind(&row.body)
-            .execute(&mut **tx)
-            .await?;
-        Ok(seq)
+        self.enqueue_all(std::slice::from_ref(row)).await
     }
 }
 

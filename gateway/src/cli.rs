@@ -105,6 +105,22 @@ enum AuditCommand {
     Query(QueryArgs),
     /// The whole log (or a filtered part) as CSV or JSON Lines.
     Export(QueryArgs),
+    /// Transfers per route, object kind and legal basis over a period, and distinct data
+    /// subjects per destination jurisdiction per calendar year (from tokens): the summary a
+    /// DPO files as a record of processing.
+    Report {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// From this time (RFC 3339, inclusive).
+        #[arg(long)]
+        since: Option<String>,
+        /// Before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -353,6 +369,13 @@ pub fn run() -> ExitCode {
         }
         Command::Audit(AuditCommand::Query(q)) => audit_query(&q, crate::ops::AuditFormat::Table),
         Command::Audit(AuditCommand::Export(q)) => audit_query(&q, crate::ops::AuditFormat::Json),
+        Command::Audit(AuditCommand::Report {
+            config,
+            since,
+            until,
+            json,
+        }) => crate::ops::report(&config.config, since.as_deref(), until.as_deref(), json)
+            .map_err(Failure::from),
         Command::Dsr(DsrCommand::Access {
             config,
             subject,

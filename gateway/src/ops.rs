@@ -335,3 +335,70 @@ pub fn dsr_erase(config: &Path, subject: &str) -> anyhow::Result<u8> {
         Ok(0)
     })
 }
+
+/// `dss audit report`: the summary a DPO files as a record of processing.
+pub fn report(
+    config: &Path,
+    since: Option<&str>,
+    until: Option<&str>,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let config = load(config)?;
+    runtime()?.block_on(async move {
+        let rt = Runtime::open(config).await?;
+        let mut routes = Vec::new();
+        let mut subjects = Vec::new();
+        for region in rt.config().regions.keys() {
+            let (r, s) = rt.store(region).expect("configured region").report(region, since, until).await?;
+            routes.extend(r);
+            subjects.extend(s.into_iter().map(|s| (region.clone(), s)));
+        }
+        let mut out = std::io::stdout().lock();
+        if json {
+            let doc = serde_json::json!({
+                "period": { "since": since, "until": until },
+                "transfers": routes.iter().map(|r| serde_json::json!({
+                    "from": r.origin_region, "to": r.dest_region, "to_jurisdiction": r.dest_jurisdiction, "object": r.object,
+                    "legal_basis": r.legal_basis, "decision": r.decision, "count": r.count,
+                })).collect::<Vec<_>>(),
+                "data_subjects": subjects.iter().map(|(origin, s)| serde_json::json!({
+                    "from": origin, "to_jurisdiction": s.dest_jurisdiction, "year": s.year, "subjects": s.subjects, "sensitive_subjects": s.sensitive_subjects,
+                })).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{doc}")?;
+            return Ok(0);
+        }
+        writeln!(out, "transfers{}:", period(since, until))?;
+        writeln!(out, "  {:<14} {:<14} {:<4} {:<10} {:<12} {:<8} {:>8}", "from", "to", "", "object", "legal basis", "decision", "count")?;
+        for r in &routes {
+            writeln!(
+                out,
+                "  {:<14} {:<14} {:<4} {:<10} {:<12} {:<8} {:>8}",
+                r.origin_region,
+                r.dest_region,
+                r.dest_jurisdiction,
+                r.object,
+                if r.legal_basis.is_empty() { "-" } else { &r.legal_basis },
+                r.decision,
+                r.count
+            )?;
+        }
+        writeln!(out, "\ndistinct data subjects transferred, per destination jurisdiction and calendar year:")?;
+        writeln!(out, "  {:<14} {:<4} {:<6} {:>9} {:>10}", "from", "to", "year", "subjects", "sensitive")?;
+        for (origin, s) in &subjects {
+            writeln!(out, "  {:<14} {:<4} {:<6} {:>9} {:>10}", origin, s.dest_jurisdiction, s.year, s.subjects, s.sensitive_subjects)?;
+        }
+        Ok(0)
+    })
+}
+
+fn period(since: Option<&str>, until: Option<&str>) -> String {
+    match (since, until) {
+        (None, None) => String::new(),
+        (s, u) => format!(
+            " from {} until {}",
+            s.unwrap_or("the start"),
+            u.unwrap_or("now")
+        ),
+    }
+}

@@ -387,3 +387,73 @@ impl Store {
         rows.iter().map(decode).collect()
     }
 }
+
+/// Transfers of one route, object kind, legal basis and decision.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RouteCount {
+    /// Origin region.
+    pub origin_region: String,
+    /// Destination region.
+    pub dest_region: String,
+    /// Destination jurisdiction.
+    pub dest_jurisdiction: String,
+    /// Object kind.
+    pub object: String,
+    /// Legal basis relied on (empty when none).
+    pub legal_basis: String,
+    /// `transfer`, `block` or `delete`.
+    pub decision: String,
+    /// Entries.
+    pub count: i64,
+}
+
+/// Distinct data subjects whose data went to a jurisdiction in a calendar year — the
+/// head-count China's standard-contract and security-assessment thresholds are measured in.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SubjectCount {
+    /// Destination jurisdiction.
+    pub dest_jurisdiction: String,
+    /// Calendar year.
+    pub year: String,
+    /// Distinct subjects (by token).
+    pub subjects: i64,
+    /// Of which, subjects whose records held sensitive personal data.
+    pub sensitive_subjects: i64,
+}
+
+impl Store {
+    /// Counts for a record of processing: transfers per route, object kind, legal basis and
+    /// decision in `[since, until)`, and distinct data subjects per destination jurisdiction
+    /// per calendar year (from tokens, never identities).
+    pub async fn report(
+        &self,
+        region: &str,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<(Vec<RouteCount>, Vec<SubjectCount>), StoreError> {
+        let routes = sqlx::query_as(
+            "SELECT origin_region, dest_region, dest_jurisdiction, object, COALESCE(legal_basis, '') AS legal_basis, decision, COUNT(*) AS count \
+             FROM transfer_log WHERE region = $1 AND (CAST($2 AS TEXT) IS NULL OR ts >= $2) AND (CAST($3 AS TEXT) IS NULL OR ts < $3) \
+             GROUP BY origin_region, dest_region, dest_jurisdiction, object, COALESCE(legal_basis, ''), decision \
+             ORDER BY origin_region, dest_region, object, decision",
+        )
+        .bind(region)
+        .bind(since)
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        let subjects = sqlx::query_as(
+            "SELECT dest_jurisdiction, SUBSTR(ts, 1, 4) AS year, COUNT(DISTINCT subject) AS subjects, \
+             COUNT(DISTINCT CASE WHEN fields LIKE '%\"class\":\"sensitive.%' THEN subject END) AS sensitive_subjects \
+             FROM transfer_log WHERE region = $1 AND decision = 'transfer' AND subject IS NOT NULL \
+             AND (CAST($2 AS TEXT) IS NULL OR ts >= $2) AND (CAST($3 AS TEXT) IS NULL OR ts < $3) \
+             GROUP BY dest_jurisdiction, SUBSTR(ts, 1, 4) ORDER BY dest_jurisdiction, year",
+        )
+        .bind(region)
+        .bind(since)
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        Ok((routes, subjects))
+    }
+}

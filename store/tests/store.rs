@@ -156,6 +156,28 @@ async fn the_transfer_log_verifies_and_names_the_first_tampered_entry(store: Sto
             .is_empty()
     );
 
+    let (routes, subjects) = store.report("clean", None, None).await.unwrap();
+    assert_eq!(routes.len(), 1);
+    assert_eq!(
+        (
+            routes[0].dest_jurisdiction.as_str(),
+            routes[0].object.as_str(),
+            routes[0].decision.as_str(),
+            routes[0].count
+        ),
+        ("CN", "contact", "transfer", 8)
+    );
+    assert_eq!(subjects.len(), 1);
+    assert_eq!(
+        (
+            subjects[0].year.as_str(),
+            subjects[0].subjects,
+            subjects[0].sensitive_subjects
+        ),
+        ("2026", 5, 0),
+        "8 transfers of 5 distinct subjects"
+    );
+
     let entries = store.transfers("clean", 6, 10).await.unwrap();
     assert_eq!(
         entries.iter().map(|e| e.seq).collect::<Vec<_>>(),

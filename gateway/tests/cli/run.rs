@@ -147,6 +147,29 @@ fn a_run_syncs_logs_and_blocks_and_a_rerun_sends_nothing_twice() {
     let verify = dss(&["audit", "verify", "--config", &config]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 
+    // The record of processing counts what the log holds.
+    let report = dss(&["audit", "report", "--config", &config, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let to_cn: i64 = report["transfers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["to"] == "cn-beijing" && r["decision"] == "transfer")
+        .map(|r| r["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(to_cn, sent);
+    let heads = report["data_subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["to_jurisdiction"] == "CN")
+        .unwrap();
+    assert_eq!(
+        heads["subjects"].as_i64().unwrap(),
+        sent,
+        "one synthetic subject per record"
+    );
+
     // A second run finds nothing new: nothing is sent or logged twice.
     let again = dss(&["run", "--config", &config]);
     let again = text(&again.stdout);

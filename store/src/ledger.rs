@@ -1,9 +1,9 @@
 //! The transfer log: what left, from where to where, when, under which legal basis and policy
 //! version, with which fields transformed — never a value.
 //!
-//! Append-only and hash-chained per region: each entry's hash is SHA-256 over a domain label,
-//! the region, its sequence number, the previous entry's hash and the canonical JSON of its
-//! content. [`verify`] recomputes the chain and names the first entry that was edited,
+//! Append-only and hash-chained per region: each entry's hash is SHA-256 over a version label,
+//! the region, its sequence number, the previous entry's hash and every stored column (the
+//! JSON ones as the exact text written), each length-prefixed. [`verify`] recomputes the chain and names the first entry that was edited,
 //! removed or moved. The head row (`transfer_log_heads`) holds the last sequence and hash, so
 //! entries cut from the end are found too.
 
@@ -81,18 +81,73 @@ pub struct Entry {
     pub hash: String,
 }
 
-/// The hash of an entry.
-pub fn entry_hash(region: &str, seq: i64, prev_hash: &str, transfer: &Transfer) -> String {
+/// An entry's columns as stored: the JSON columns as the exact text written. The hash is
+/// computed over these, so verifying needs no JSON parsing and any change to a stored byte
+/// shows.
+#[derive(Debug, Default)]
+pub(crate) struct Columns {
+    texts: [Option<String>; 16],
+}
+
+impl Columns {
+    fn of(t: &Transfer) -> Self {
+        let json = |v: String| Some(v);
+        Self {
+            texts: [
+                Some(t.timestamp.clone()),
+                Some(t.pipeline.clone()),
+                Some(t.run_id.clone()),
+                Some(t.origin_region.clone()),
+                Some(t.origin_jurisdiction.clone()),
+                Some(t.dest_region.clone()),
+                Some(t.dest_jurisdiction.clone()),
+                Some(t.object.clone()),
+                Some(t.record_id.clone()),
+                t.subject.clone(),
+                Some(t.decision.clone()),
+                json(serde_json::to_string(&t.fields).expect("fields serialize")),
+                json(serde_json::to_string(&t.reasons).expect("reasons serialize")),
+                t.legal_basis.clone(),
+                json(serde_json::to_string(&t.conditions).expect("conditions serialize")),
+                Some(t.policy_version.clone()),
+            ],
+        }
+    }
+
+    /// Column names, in hashing and binding order.
+    const NAMES: &'static str = "ts, pipeline, run_id, origin_region, origin_jurisdiction, dest_region, dest_jurisdiction, object, \
+        record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version";
+}
+
+/// The hash of an entry: SHA-256 over a version label, the region, the sequence number, the
+/// previous hash and every column, each length-prefixed (an absent value has its own marker).
+pub(crate) fn entry_hash(region: &str, seq: i64, prev_hash: &str, cols: &Columns) -> String {
     let mut h = Sha256::new();
-    h.update(b"dss-transfer-log/v1\n");
-    h.update(region.as_bytes());
-    h.update(b"\n");
-    h.update(seq.to_string().as_bytes());
-    h.update(b"\n");
-    h.update(prev_hash.as_bytes());
-    h.update(b"\n");
-    h.update(serde_json::to_vec(transfer).expect("transfers serialize"));
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    h.update(b"dss-transfer-log/v2\n");
+    let mut field = |bytes: Option<&[u8]>| match bytes {
+        Some(b) => {
+            h.update((b.len() as u64).to_le_bytes());
+            h.update(b);
+        }
+        None => h.update(u64::MAX.to_le_bytes()),
+    };
+    field(Some(region.as_bytes()));
+    field(Some(&seq.to_le_bytes()));
+    field(Some(prev_hash.as_bytes()));
+    for t in &cols.texts {
+        field(t.as_deref().map(str::as_bytes));
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 impl Tx<'_> {
@@ -120,43 +175,24 @@ impl Tx<'_> {
         let mut rows = Vec::with_capacity(transfers.len());
         for t in transfers {
             seq += 1;
-            let hash = entry_hash(region, seq, &prev, t);
-            rows.push((seq, std::mem::replace(&mut prev, hash.clone()), hash, t));
+            let cols = Columns::of(t);
+            let hash = entry_hash(region, seq, &prev, &cols);
+            rows.push((seq, std::mem::replace(&mut prev, hash.clone()), hash, cols));
             seqs.push(seq);
         }
+        let prefix = format!(
+            "INSERT INTO transfer_log (region, seq, {}, prev_hash, hash)",
+            Columns::NAMES
+        );
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(
-                self.backend,
-                "INSERT INTO transfer_log (region, seq, ts, pipeline, run_id, origin_region, origin_jurisdiction, dest_region, \
-                 dest_jurisdiction, object, record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version, \
-                 prev_hash, hash)",
-                20,
-                chunk.len(),
-                "",
-            );
+            let sql = multi_row(self.backend, &prefix, 20, chunk.len(), "");
             let mut q = sqlx::query(sql);
-            for (seq, prev_hash, hash, t) in chunk {
-                q = q
-                    .bind(region)
-                    .bind(*seq)
-                    .bind(&t.timestamp)
-                    .bind(&t.pipeline)
-                    .bind(&t.run_id)
-                    .bind(&t.origin_region)
-                    .bind(&t.origin_jurisdiction)
-                    .bind(&t.dest_region)
-                    .bind(&t.dest_jurisdiction)
-                    .bind(&t.object)
-                    .bind(&t.record_id)
-                    .bind(&t.subject)
-                    .bind(&t.decision)
-                    .bind(serde_json::to_string(&t.fields).expect("fields serialize"))
-                    .bind(serde_json::to_string(&t.reasons).expect("reasons serialize"))
-                    .bind(&t.legal_basis)
-                    .bind(serde_json::to_string(&t.conditions).expect("conditions serialize"))
-                    .bind(&t.policy_version)
-                    .bind(prev_hash)
-                    .bind(hash);
+            for (seq, prev_hash, hash, cols) in chunk {
+                q = q.bind(region).bind(*seq);
+                for t in &cols.texts {
+                    q = q.bind(t.as_deref());
+                }
+                q = q.bind(prev_hash).bind(hash);
             }
             q.execute(&mut **tx).await?;
         }
@@ -246,7 +282,7 @@ pub struct Verification {
 
 /// Recomputes `region`'s chain from the first entry and reports the first problem.
 pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreError> {
-    const PAGE: i64 = 10_000;
+    const PAGE: i64 = 20_000;
     let mut prev = GENESIS.to_owned();
     let mut expected = 1i64;
     let mut entries = 0u64;
@@ -256,48 +292,51 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
             tampering: Some(Tampering { seq, what }),
         })
     };
+    let sql = format!(
+        "SELECT seq, {}, prev_hash, hash FROM transfer_log WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        Columns::NAMES
+    );
     loop {
-        let page = match store.transfers(region, expected - 1, PAGE).await {
-            Ok(p) => p,
-            Err(StoreError::Corrupt { what, why }) => {
-                return bad(expected, format!("unreadable {what}: {why}"), entries);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(region)
+            .bind(expected - 1)
+            .bind(PAGE)
+            .fetch_all(store.pool())
+            .await?;
+        let done = (rows.len() as i64) < PAGE;
+        for row in &rows {
+            let seq: i64 = row.try_get(0)?;
+            let mut cols = Columns::default();
+            for (i, t) in cols.texts.iter_mut().enumerate() {
+                *t = row.try_get(i + 1)?;
             }
-            Err(e) => return Err(e),
-        };
-        let done = (page.len() as i64) < PAGE;
-        for e in page {
-            if e.seq != expected {
+            let prev_hash: String = row.try_get(17)?;
+            let hash: String = row.try_get(18)?;
+            if seq != expected {
                 return bad(
                     expected,
-                    format!(
-                        "entry {expected} is missing (the next stored entry is {})",
-                        e.seq
-                    ),
+                    format!("entry {expected} is missing (the next stored entry is {seq})"),
                     entries,
                 );
             }
-            if entry_hash(region, e.seq, &e.prev_hash, &e.transfer) != e.hash {
+            if entry_hash(region, seq, &prev_hash, &cols) != hash {
                 return bad(
-                    e.seq,
-                    format!(
-                        "entry {} does not match its hash: it was edited or moved",
-                        e.seq
-                    ),
+                    seq,
+                    format!("entry {seq} does not match its hash: it was edited or moved"),
                     entries,
                 );
             }
-            if e.prev_hash != prev {
+            if prev_hash != prev {
                 return bad(
-                    e.seq,
+                    seq,
                     format!(
-                        "entry {} does not link to entry {}: an entry was removed, inserted or replaced before it",
-                        e.seq,
-                        e.seq - 1
+                        "entry {seq} does not link to entry {}: an entry was removed, inserted or replaced before it",
+                        seq - 1
                     ),
                     entries,
                 );
             }
-            prev = e.hash;
+            prev = hash;
             expected += 1;
             entries += 1;
         }

@@ -71,28 +71,45 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// Unpublished rows for `destination`, oldest first, at most `limit`.
+    /// Unpublished rows for `destination` (after its published cursor), oldest first, at
+    /// most `limit`.
     pub async fn pending(
         &self,
         destination: &str,
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        let after: i64 = self
+            .checkpoint(&cursor(destination))
+            .await?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         Ok(sqlx::query_as(
-            "SELECT seq, destination, pipeline, tenant, object, id, version, op, body FROM outbox WHERE destination = $1 AND published = 0 ORDER BY seq LIMIT $2",
+            "SELECT seq, destination, pipeline, tenant, object, id, version, op, body FROM outbox \
+             WHERE destination = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind(destination)
+        .bind(after)
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
     }
 
-    /// Marks `destination`'s rows up to and including `seq` published.
-    pub async fn mark_published(&self, destination: &str, seq: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE outbox SET published = 1 WHERE destination = $1 AND seq <= $2 AND published = 0")
-            .bind(destination)
-            .bind(seq)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected())
+    /// Marks `destination`'s rows up to and including `seq` published (moves its cursor; it
+    /// never moves back).
+    pub async fn mark_published(&self, destination: &str, seq: i64) -> Result<(), StoreError> {
+        let current: i64 = self
+            .checkpoint(&cursor(destination))
+            .await?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        if seq > current {
+            self.set_checkpoint(&cursor(destination), &seq.to_string())
+                .await?;
+        }
+        Ok(())
     }
+}
+
+fn cursor(destination: &str) -> String {
+    format!("outbox-published:{destination}")
 }

@@ -405,8 +405,16 @@ async fn outbox_rows_and_log_entries_commit_or_roll_back_together(store: Store) 
         pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         vec!["a", "b"]
     );
-    assert_eq!(store.mark_published("cn-beijing", s1).await.unwrap(), 1);
+    store.mark_published("cn-beijing", s1).await.unwrap();
     assert_eq!(store.pending("cn-beijing", 10).await.unwrap()[0].id, "b");
+    store.mark_published("cn-beijing", 0).await.unwrap();
+    assert_eq!(
+        store.pending("cn-beijing", 10).await.unwrap().len(),
+        1,
+        "the cursor never moves back"
+    );
+    store.mark_published("cn-beijing", s2).await.unwrap();
+    assert!(store.pending("cn-beijing", 10).await.unwrap().is_empty());
     assert_eq!(
         ledger::verify(&store, "eu-frankfurt")
             .await

@@ -231,13 +231,7 @@ impl<'a> Checker<'a> {
         b.extend_from_slice(b"],\"fields\":[");
         let mut first = true;
         for d in &o.fields {
-            // By default: fields the policy acted on or that hold personal data; business
-            // fields that pass unchanged only with --all-fields.
-            if !self.all_fields
-                && d.action == ActionKind::Pass
-                && !d.detected
-                && !d.class.is_personal()
-            {
+            if !self.all_fields && !d.is_notable() {
                 continue;
             }
             if !first {

@@ -341,14 +341,10 @@ impl Runtime {
                     record_id: record.id.clone(),
                     subject: outcome.subject_token.clone(),
                     decision: decision.into(),
-                    // Fields the policy acted on or that hold personal data; business fields
-                    // that passed unchanged are implied by the policy version.
                     fields: outcome
                         .fields
                         .iter()
-                        .filter(|d| {
-                            d.action != ActionKind::Pass || d.detected || d.class.is_personal()
-                        })
+                        .filter(|d| d.is_notable())
                         .map(|d| FieldAction {
                             path: d.path.to_string(),
                             class: d.class.to_string(),

@@ -49,6 +49,15 @@ pub struct FieldDecision {
     pub detected: bool,
 }
 
+impl FieldDecision {
+    /// Whether the decision is worth reporting: the policy acted on the field, or it holds
+    /// personal data. A business field that passed unchanged is implied by the policy
+    /// version; reports and logs leave it out.
+    pub fn is_notable(&self) -> bool {
+        self.action != ActionKind::Pass || self.detected || self.class.is_personal()
+    }
+}
+
 /// Why a record was blocked. Never holds a personal value: field paths, classes, codes and
 /// condition names only.
 #[derive(Clone, Debug, PartialEq, Eq)]

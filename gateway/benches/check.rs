@@ -5,16 +5,14 @@
 //! `cargo bench -p dss-gateway --bench check`. Baseline in the same run: parsing every line
 //! into `serde_json::Value` and writing it back out, the least any JSON Lines tool does.
 
-use std::sync::Arc;
-
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dss_core::synth::Generator;
-use dss_core::{LegalBasis, ObjectKind, RegionId};
+use dss_core::{ObjectKind, RegionId};
 use dss_gateway::check::{Checker, Format};
-use dss_policies::{Condition, Keyring, Planner, PolicySet, RouteSpec, Scanner, default_sources};
+use dss_policies::{Keyring, Planner, Scanner};
 
 const LINES: u64 = 20_000;
 
@@ -25,15 +23,7 @@ fn bench(c: &mut Criterion) {
         serde_json::to_writer(&mut input, &generator.contact()).unwrap();
         input.push(b'\n');
     }
-    let set = Arc::new(PolicySet::from_sources(&default_sources()).unwrap());
-    let route = RouteSpec {
-        from: RegionId::new("cn-beijing").unwrap(),
-        to: RegionId::new("eu-frankfurt").unwrap(),
-        to_tenant: Some("eu-sales".into()),
-        purpose: Some("crm_sync".into()),
-        legal_basis: Some(LegalBasis::Contract),
-        conditions: vec![Condition::StandardContract, Condition::RegulatorFiling],
-    };
+    let (set, route) = dss_policies::medium_route_fixture();
     let planner = Planner::new(set, route).unwrap();
     let keys = Keyring::new("k1", &[7; 32]).unwrap();
     let scanner = Scanner::new();

@@ -4,29 +4,17 @@
 //! `cargo bench -p dss-policies --bench evaluate`. Baseline in the same run: cloning the
 //! record, which every iteration pays before it is evaluated in place.
 
-use std::sync::Arc;
-
 // The `dss` binary runs on mimalloc; so do its benchmarks.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use dss_core::RegionId;
 use dss_core::synth::Generator;
-use dss_core::{LegalBasis, RegionId};
-use dss_policies::{
-    Condition, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, Scanner, default_sources,
-};
+use dss_policies::{Evaluator, Keyring, Outcome, Planner, Scanner};
 
 fn bench(c: &mut Criterion) {
-    let set = Arc::new(PolicySet::from_sources(&default_sources()).expect("default policy set"));
-    let route = RouteSpec {
-        from: RegionId::new("cn-beijing").unwrap(),
-        to: RegionId::new("eu-frankfurt").unwrap(),
-        to_tenant: Some("eu-sales".into()),
-        purpose: Some("crm_sync".into()),
-        legal_basis: Some(LegalBasis::Contract),
-        conditions: vec![Condition::StandardContract, Condition::RegulatorFiling],
-    };
+    let (set, route) = dss_policies::medium_route_fixture();
     let planner = Planner::new(set, route).unwrap();
     let keys = Keyring::new("k1", &[7; 32]).unwrap();
     let scanner = Scanner::new();

@@ -1,27 +1,16 @@
 //! `cargo run --release -p dss-policies --example profile_eval`: a plain loop over the
 //! evaluate benchmark's workload, for profilers.
-use std::sync::Arc;
 use std::time::Instant;
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use dss_core::RegionId;
 use dss_core::synth::Generator;
-use dss_core::{LegalBasis, RegionId};
-use dss_policies::{
-    Condition, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, Scanner, default_sources,
-};
+use dss_policies::{Evaluator, Keyring, Outcome, Planner, Scanner};
 
 fn main() {
-    let set = Arc::new(PolicySet::from_sources(&default_sources()).unwrap());
-    let route = RouteSpec {
-        from: RegionId::new("cn-beijing").unwrap(),
-        to: RegionId::new("eu-frankfurt").unwrap(),
-        to_tenant: Some("eu-sales".into()),
-        purpose: Some("crm_sync".into()),
-        legal_basis: Some(LegalBasis::Contract),
-        conditions: vec![Condition::StandardContract, Condition::RegulatorFiling],
-    };
+    let (set, route) = dss_policies::medium_route_fixture();
     let planner = Planner::new(set, route).unwrap();
     let keys = Keyring::new("k1", &[7; 32]).unwrap();
     let scanner = Scanner::new();

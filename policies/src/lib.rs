@@ -41,6 +41,24 @@ pub use scan::Scanner;
 pub use set::{PolicySet, RuleRef};
 pub use token::{Keyring, TokenError};
 
+/// The benchmark workload's route: the shipped default set, `cn-beijing` → `eu-frankfurt`
+/// (medium control) for `crm_sync` on a contract with a standard contract and a regulator
+/// filing. Shared by the benches and profiling examples so they measure the same thing.
+#[doc(hidden)]
+pub fn medium_route_fixture() -> (std::sync::Arc<PolicySet>, RouteSpec) {
+    let set = PolicySet::from_sources(&default_sources()).expect("the default policy set loads");
+    let region = |r: &str| dss_core::RegionId::new(r).expect("valid region id");
+    let route = RouteSpec {
+        from: region("cn-beijing"),
+        to: region("eu-frankfurt"),
+        to_tenant: Some("eu-sales".into()),
+        purpose: Some("crm_sync".into()),
+        legal_basis: Some(dss_core::LegalBasis::Contract),
+        conditions: vec![Condition::StandardContract, Condition::RegulatorFiling],
+    };
+    (std::sync::Arc::new(set), route)
+}
+
 /// The shipped default policy set (`policies/default/*.yaml`), embedded in the binary.
 pub fn default_sources() -> Vec<Source> {
     macro_rules! files {

@@ -195,25 +195,20 @@ impl Tx<'_> {
                 .await?;
             }
             None => {
-                let updated = sqlx::query("UPDATE records SET version = $4, deleted = 1, feed_seq = $5 WHERE tenant = $1 AND object = $2 AND id = $3")
-                    .bind(tenant)
-                    .bind(object)
-                    .bind(id)
-                    .bind(version)
-                    .bind(seq)
-                    .execute(&mut **tx)
-                    .await?;
-                if updated.rows_affected() == 0 {
-                    // Never seen: remember the tombstone so an older upsert arriving late is ignored.
-                    sqlx::query("INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq) VALUES ($1, $2, $3, $4, NULL, 1, 'null', $5)")
-                        .bind(tenant)
-                        .bind(object)
-                        .bind(id)
-                        .bind(version)
-                        .bind(seq)
-                        .execute(&mut **tx)
-                        .await?;
-                }
+                // A tombstone keeps the last body (a delete event still needs the id as it
+                // crossed); for a record never seen it remembers the version, so an older
+                // upsert arriving late is ignored.
+                sqlx::query(
+                    "INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq) VALUES ($1, $2, $3, $4, NULL, 1, 'null', $5) \
+                     ON CONFLICT (tenant, object, id) DO UPDATE SET version = excluded.version, deleted = 1, feed_seq = excluded.feed_seq",
+                )
+                .bind(tenant)
+                .bind(object)
+                .bind(id)
+                .bind(version)
+                .bind(seq)
+                .execute(&mut **tx)
+                .await?;
             }
         }
         sqlx::query("INSERT INTO change_feed (tenant, seq, object, id, version, op) VALUES ($1, $2, $3, $4, $5, $6)")

@@ -24,7 +24,15 @@ use crate::files::{ConfigError, load_pipelines, load_policy};
 /// and the ERP/OA systems around them, deciding before anything crosses a border what may
 /// leave: pass, mask, tokenize, generalize, drop or block, field by field.
 #[derive(Debug, Parser)]
-#[command(name = "dss", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "dss",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "Exit codes: 0 ok; 1 bad input lines, failed policy tests or a tampered transfer log; \
+                  2 invalid configuration (YAML, unreadable files); 3 records blocked under --fail-on-block.\n\
+                  Docs: README.md, docs/policies.md, docs/records.md, docs/operations.md."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

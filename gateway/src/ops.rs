@@ -42,18 +42,24 @@ pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<u8> {
         for p in &pipelines {
             let started = std::time::Instant::now();
             let s = rt
-                .run_pipeline(p, |s| {
-                    if tty {
-                        let _ = write!(std::io::stderr(), "\r{}: {} read, {} sent, {} blocked", s.pipeline, s.read, s.sent, s.blocked);
-                    }
-                })
+                .run_pipeline_retrying(
+                    p,
+                    |s| {
+                        if tty {
+                            let _ = write!(std::io::stderr(), "\r{}: {} read, {} sent, {} blocked", p.name, s.read, s.sent, s.blocked);
+                        }
+                    },
+                    |attempt, error, wait| {
+                        let _ = writeln!(std::io::stderr(), "{}: {error}; retry {attempt} in {wait:.2?}", p.name);
+                    },
+                )
                 .await?;
             if tty {
                 writeln!(err)?;
             }
             let took = started.elapsed();
-            writeln!(err, "{}: {} changes read in {took:.2?} ({:.0} records/s)", s.pipeline, s.read, s.read as f64 / took.as_secs_f64().max(1e-9))?;
-            summaries.push(s);
+            writeln!(err, "{}: {} changes read in {took:.2?} ({:.0} records/s)", p.name, s.read, s.read as f64 / took.as_secs_f64().max(1e-9))?;
+            summaries.push(RouteSummary { pipeline: p.name.clone(), from: p.route.from.to_string(), to: p.route.to.to_string(), ..s });
         }
         print_summary(&summaries);
         let first = pipelines[0].route.from.as_str();

@@ -51,6 +51,20 @@ pub enum RunError {
     Route(#[from] dss_policies::RouteError),
 }
 
+impl RunError {
+    /// Whether trying again may succeed: database and I/O failures are; bad keys, unknown
+    /// routes and corrupt data are not.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            RunError::Store {
+                error: StoreError::Database(_),
+                ..
+            }
+        )
+    }
+}
+
 /// What a pipeline run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteSummary {
@@ -77,6 +91,19 @@ pub struct RouteSummary {
 }
 
 impl RouteSummary {
+    /// Adds the counts of `other` (an earlier, interrupted attempt of the same pipeline).
+    pub fn add(&mut self, other: &RouteSummary) {
+        self.read += other.read;
+        self.sent += other.sent;
+        self.blocked += other.blocked;
+        self.skipped += other.skipped;
+        self.dead_letters += other.dead_letters;
+        self.delivered += other.delivered;
+        for (a, b) in self.actions.iter_mut().zip(other.actions) {
+            *a += b;
+        }
+    }
+
     /// Transformed fields by action, for people.
     pub fn describe_actions(&self) -> String {
         let parts: Vec<String> = ActionKind::ALL
@@ -183,6 +210,47 @@ impl Runtime {
             out.push((tenant.clone(), n));
         }
         Ok(out)
+    }
+
+    /// Runs a pipeline like [`Runtime::run_pipeline`], retrying after a store or transport
+    /// failure with the pipeline's exponential backoff and full jitter; `on_retry` hears of
+    /// each retry (attempt, error, wait). Retrying is safe: the pipeline resumes from its
+    /// checkpoints, and the sink ignores versions it already has.
+    pub async fn run_pipeline_retrying(
+        &self,
+        p: &Pipeline,
+        mut progress: impl FnMut(&RouteSummary),
+        mut on_retry: impl FnMut(u32, &RunError, std::time::Duration),
+    ) -> Result<RouteSummary, RunError> {
+        let mut carried = RouteSummary::default();
+        let mut attempt = 0;
+        loop {
+            let mut last = RouteSummary::default();
+            let result = self
+                .run_pipeline(p, |s| {
+                    last = s.clone();
+                    let mut total = carried.clone();
+                    total.add(s);
+                    progress(&total);
+                })
+                .await;
+            match result {
+                Ok(mut s) => {
+                    s.add(&carried);
+                    return Ok(s);
+                }
+                Err(e) if e.is_transient() && attempt + 1 < p.retry.max_attempts => {
+                    carried.add(&last);
+                    let random =
+                        getrandom::u64().map_or(0.5, |r| (r >> 11) as f64 / (1u64 << 53) as f64);
+                    let wait = p.retry.backoff(attempt, random);
+                    on_retry(attempt + 1, &e, wait);
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Runs a pipeline until its source has nothing new; `progress` is called after every

@@ -61,6 +61,60 @@ pub struct PipelineSpec {
     /// Records per transaction (`dss run`); default 500.
     #[serde(default)]
     pub max_batch_records: Option<u32>,
+    /// How `dss run` retries a pipeline whose store or transport fails.
+    #[serde(default)]
+    pub retry: Option<Retry>,
+}
+
+/// Retries with exponential backoff and full jitter: attempt `n` (from 0) waits a random time
+/// in `[0, min(max_backoff_ms, initial_backoff_ms × 2ⁿ)]`. A pipeline resumes from its
+/// checkpoints, so a retry repeats nothing that committed.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Attempts in all, the first included (default 5).
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// Backoff ceiling of the first retry, in milliseconds (default 200).
+    #[serde(default = "default_initial_backoff")]
+    pub initial_backoff_ms: u64,
+    /// Largest backoff ceiling, in milliseconds (default 30,000).
+    #[serde(default = "default_max_backoff")]
+    pub max_backoff_ms: u64,
+}
+
+fn default_attempts() -> u32 {
+    5
+}
+
+fn default_initial_backoff() -> u64 {
+    200
+}
+
+fn default_max_backoff() -> u64 {
+    30_000
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            max_attempts: default_attempts(),
+            initial_backoff_ms: default_initial_backoff(),
+            max_backoff_ms: default_max_backoff(),
+        }
+    }
+}
+
+impl Retry {
+    /// The wait before retry `attempt` (0 for the first retry), given a uniform random number
+    /// in `[0, 1)`: full jitter over the exponential ceiling.
+    pub fn backoff(&self, attempt: u32, random01: f64) -> std::time::Duration {
+        let ceiling = self
+            .initial_backoff_ms
+            .saturating_mul(1u64 << attempt.min(30))
+            .min(self.max_backoff_ms);
+        std::time::Duration::from_millis((ceiling as f64 * random01.clamp(0.0, 1.0)) as u64)
+    }
 }
 
 /// When a pipeline runs.
@@ -111,6 +165,8 @@ pub struct Pipeline {
     pub schedule: Schedule,
     /// Records per transaction.
     pub max_batch_records: u32,
+    /// Retries.
+    pub retry: Retry,
 }
 
 /// Parses a pipeline file into its pipelines' policy directories, before the policy is
@@ -261,8 +317,38 @@ fn validate_specs(
                 destination_connector: p.destination.connector.value.clone(),
                 schedule: p.schedule.unwrap_or(Schedule::Once),
                 max_batch_records: p.max_batch_records.unwrap_or(500).max(1),
+                retry: p.retry.unwrap_or_default(),
             });
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Retry;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_grows_exponentially_under_a_ceiling_with_full_jitter() {
+        let r = Retry {
+            max_attempts: 5,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 1_000,
+        };
+        assert_eq!(r.backoff(0, 0.999_999), Duration::from_millis(99));
+        assert_eq!(r.backoff(1, 0.5), Duration::from_millis(100));
+        assert_eq!(r.backoff(2, 1.0), Duration::from_millis(400));
+        assert_eq!(r.backoff(4, 1.0), Duration::from_millis(1_000), "capped");
+        assert_eq!(
+            r.backoff(63, 1.0),
+            Duration::from_millis(1_000),
+            "no overflow"
+        );
+        assert_eq!(
+            r.backoff(3, 0.0),
+            Duration::ZERO,
+            "full jitter reaches zero"
+        );
+    }
 }

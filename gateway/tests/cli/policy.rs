@@ -33,6 +33,20 @@ fn copy_of_default_policies() -> tempfile::TempDir {
     dir
 }
 
+/// `dss policy check` of the quickstart pipeline on its records, plus `extra` arguments.
+fn check(extra: &[&str]) -> Output {
+    let mut args = vec![
+        "policy",
+        "check",
+        "--pipeline",
+        PIPELINE,
+        "--input",
+        RECORDS,
+    ];
+    args.extend_from_slice(extra);
+    dss(&args)
+}
+
 const PIPELINE: &str = "examples/quickstart/pipeline.yaml";
 const RECORDS: &str = "examples/quickstart/records.jsonl";
 
@@ -54,16 +68,7 @@ const RAW: &[&str] = &[
 
 #[test]
 fn the_quickstart_dry_run_shows_tokens_masks_and_blocks() {
-    let out = dss(&[
-        "policy",
-        "check",
-        "--pipeline",
-        PIPELINE,
-        "--input",
-        RECORDS,
-        "--color",
-        "never",
-    ]);
+    let out = check(&["--color", "never"]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     for want in [
@@ -92,16 +97,7 @@ fn the_quickstart_dry_run_shows_tokens_masks_and_blocks() {
 
 #[test]
 fn json_output_is_one_object_per_record_without_raw_values() {
-    let out = dss(&[
-        "policy",
-        "check",
-        "--pipeline",
-        PIPELINE,
-        "--input",
-        RECORDS,
-        "--format",
-        "json",
-    ]);
+    let out = check(&["--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let lines: Vec<serde_json::Value> = stdout
@@ -185,17 +181,7 @@ fn a_malformed_line_is_reported_and_the_rest_still_checked() {
 
 #[test]
 fn fail_on_block_exits_3() {
-    let out = dss(&[
-        "policy",
-        "check",
-        "--pipeline",
-        PIPELINE,
-        "--input",
-        RECORDS,
-        "--fail-on-block",
-        "--format",
-        "json",
-    ]);
+    let out = check(&["--fail-on-block", "--format", "json"]);
     assert_eq!(out.status.code(), Some(3));
 }
 
@@ -234,13 +220,7 @@ fn a_token_key_file_makes_tokens_stable_across_runs() {
     assert!(line.starts_with("k7:"), "{line}");
     std::fs::write(&key, &line).unwrap();
     let run = || {
-        let out = dss(&[
-            "policy",
-            "check",
-            "--pipeline",
-            PIPELINE,
-            "--input",
-            RECORDS,
+        let out = check(&[
             "--format",
             "json",
             "--token-key-file",

@@ -41,6 +41,12 @@ fn deployment() -> (tempfile::TempDir, String) {
     (dir, path)
 }
 
+/// Runs one pipeline of the deployment and asserts it succeeded.
+fn run_ok(config: &str, pipeline: &str) {
+    let out = dss(&["run", "--config", config, "--pipeline", pipeline]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
 fn sql(db: &Path, statement: &str) {
     let url = format!("sqlite://{}", db.display());
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -208,12 +214,7 @@ fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
     ];
     for (statements, seq, what) in cases {
         let (dir, config) = deployment();
-        assert_eq!(
-            dss(&["run", "--config", &config, "--pipeline", "eu-to-hq"])
-                .status
-                .code(),
-            Some(0)
-        );
+        run_ok(&config, "eu-to-hq");
         let db = dir.path().join("data/eu-frankfurt.db");
         for statement in statements {
             sql(&db, statement);
@@ -237,12 +238,7 @@ fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
 fn a_malformed_source_record_goes_to_dead_letters_and_the_pipeline_goes_on() {
     let (dir, config) = deployment();
     // Seed first (running only the pipeline into Russia leaves eu-to-hq untouched).
-    assert_eq!(
-        dss(&["run", "--config", &config, "--pipeline", "eu-to-ru"])
-            .status
-            .code(),
-        Some(0)
-    );
+    run_ok(&config, "eu-to-ru");
     let db = dir.path().join("data/eu-frankfurt.db");
     sql(
         &db,
@@ -260,12 +256,7 @@ fn a_malformed_source_record_goes_to_dead_letters_and_the_pipeline_goes_on() {
 #[test]
 fn erasing_a_data_subject_deletes_shreds_and_propagates() {
     let (dir, config) = deployment();
-    assert_eq!(
-        dss(&["run", "--config", &config, "--pipeline", "eu-to-hq"])
-            .status
-            .code(),
-        Some(0)
-    );
+    run_ok(&config, "eu-to-hq");
     // A contact that crossed: its subject id follows the generator's numbering.
     let log = dss(&[
         "audit",

@@ -111,6 +111,18 @@ enum AuditCommand {
     },
     /// Entries of the transfer log, filtered.
     Query(QueryArgs),
+    /// Dead letters (records that could not be read, mapped or written) with their reasons,
+    /// per region; payloads stay in the store.
+    DeadLetters {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Only this region.
+        #[arg(long)]
+        region: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// The whole log (or a filtered part) as CSV or JSON Lines.
     Export(QueryArgs),
     /// Transfers per route, object kind and legal basis over a period, and distinct data
@@ -374,6 +386,13 @@ pub fn run() -> ExitCode {
         }
         Command::Audit(AuditCommand::Verify { config, region }) => {
             crate::ops::verify(&config.config, region.as_deref()).map_err(Failure::from)
+        }
+        Command::Audit(AuditCommand::DeadLetters {
+            config,
+            region,
+            json,
+        }) => {
+            crate::ops::dead_letters(&config.config, region.as_deref(), json).map_err(Failure::from)
         }
         Command::Audit(AuditCommand::Query(q)) => audit_query(&q, crate::ops::AuditFormat::Table),
         Command::Audit(AuditCommand::Export(q)) => audit_query(&q, crate::ops::AuditFormat::Json),

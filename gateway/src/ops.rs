@@ -1,8 +1,10 @@
 //! `dss run` and `dss audit …`: commands that read or change a deployment's state, all taking
 //! the same `--config FILE`.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, anyhow, bail};
 use dss_pipelines::{Config, RouteSummary, Runtime};
@@ -22,13 +24,13 @@ fn load(config: &Path) -> anyhow::Result<Config> {
     Config::load(config).map_err(|e| anyhow!(ConfigError(e.to_string())))
 }
 
-/// `dss run --config FILE`: seed empty demo tenants, run every pipeline, print a summary per
-/// route.
+/// `dss run --config FILE`: seed empty demo tenants, run every pipeline (all at once, each on
+/// its schedule) until they are done or Ctrl-C, print a summary per route.
 pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<u8> {
     let config = load(config)?;
     let path = config.path.clone();
     runtime()?.block_on(async move {
-        let rt = Runtime::open(config).await?;
+        let rt = Arc::new(Runtime::open(config).await?);
         let mut err = std::io::stderr();
         let tty = err.is_terminal();
         for (tenant, n) in rt.seed().await? {
@@ -38,35 +40,129 @@ pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<u8> {
         if pipelines.is_empty() {
             bail!("no pipeline to run{}", only.map(|o| format!(" named {o:?}")).unwrap_or_default());
         }
-        let mut summaries = Vec::new();
-        for p in &pipelines {
-            let started = std::time::Instant::now();
-            let s = rt
-                .run_pipeline_retrying(
-                    p,
-                    |s| {
-                        if tty {
-                            let _ = write!(std::io::stderr(), "\r{}: {} read, {} sent, {} blocked", p.name, s.read, s.sent, s.blocked);
-                        }
-                    },
-                    |attempt, error, wait| {
-                        let _ = writeln!(std::io::stderr(), "{}: {error}; retry {attempt} in {wait:.2?}", p.name);
-                    },
-                )
-                .await?;
-            if tty {
-                writeln!(err)?;
-            }
-            let took = started.elapsed();
-            writeln!(err, "{}: {} changes read in {took:.2?} ({:.0} records/s)", p.name, s.read, s.read as f64 / took.as_secs_f64().max(1e-9))?;
-            summaries.push(RouteSummary { pipeline: p.name.clone(), from: p.route.from.to_string(), to: p.route.to.to_string(), ..s });
+        // Ctrl-C (or SIGTERM) stops every pipeline after the batch in flight.
+        let stopper = rt.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = writeln!(std::io::stderr(), "\nstopping after the batches in flight…");
+            stopper.shutdown();
+        });
+        let progress = Arc::new(Mutex::new(BTreeMap::<String, RouteSummary>::new()));
+        let mut tasks = tokio::task::JoinSet::new();
+        for p in pipelines {
+            let rt = rt.clone();
+            let progress = progress.clone();
+            tasks.spawn(async move {
+                let started = std::time::Instant::now();
+                let name = p.name.clone();
+                let result = rt
+                    .run_scheduled(
+                        &p,
+                        |s| {
+                            let mut all = progress.lock().expect("progress lock");
+                            all.insert(name.clone(), s.clone());
+                            if tty {
+                                let line: Vec<String> = all.iter().map(|(n, s)| format!("{n}: {} sent, {} blocked", s.sent, s.blocked)).collect();
+                                let _ = write!(std::io::stderr(), "\r{}", line.join(" | "));
+                            }
+                        },
+                        |attempt, error, wait| {
+                            let _ = writeln!(std::io::stderr(), "{}: {error}; retry {attempt} in {wait:.2?}", p.name);
+                        },
+                    )
+                    .await;
+                (p, started.elapsed(), result)
+            });
         }
+        let mut summaries = Vec::new();
+        let mut failed = None;
+        while let Some(joined) = tasks.join_next().await {
+            let (p, took, result) = joined.context("a pipeline task panicked")?;
+            match result {
+                Ok(s) => summaries.push((s, took)),
+                Err(e) => {
+                    // The others stop at their next batch; the first failure is the answer.
+                    rt.shutdown();
+                    let _ = writeln!(err, "{}: {e}", p.name);
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        if tty {
+            writeln!(err)?;
+        }
+        summaries.sort_by(|a, b| a.0.pipeline.cmp(&b.0.pipeline));
+        for (s, took) in &summaries {
+            writeln!(err, "{}: {} changes read in {took:.2?} ({:.0} records/s)", s.pipeline, s.read, s.read as f64 / took.as_secs_f64().max(1e-9))?;
+        }
+        let summaries: Vec<RouteSummary> = summaries.into_iter().map(|(s, _)| s).collect();
         print_summary(&summaries);
-        let first = pipelines[0].route.from.as_str();
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        let first = rt.config().pipelines[0].route.from.as_str();
         println!(
-            "\naudit what happened:\n  dss audit verify --config {0}\n  dss audit query --config {0} --region {first} --decision block\n  dss audit export --config {0} --format csv > transfers.csv",
+            "\naudit what happened:\n  dss audit verify --config {0}\n  dss audit query --config {0} --region {first} --decision block\n  dss audit dead-letters --config {0}\n  dss audit export --config {0} --format csv > transfers.csv",
             path.display()
         );
+        Ok(0)
+    })
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `dss audit dead-letters`: what could not be read, mapped or written, per region, without
+/// payloads (they may hold personal data and stay in their region).
+pub fn dead_letters(config: &Path, region: Option<&str>, json: bool) -> anyhow::Result<u8> {
+    let config = load(config)?;
+    runtime()?.block_on(async move {
+        let rt = Runtime::open(config).await?;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut total = 0u64;
+        for r in regions(&rt, region)? {
+            let store = rt.store(&r).expect("configured region");
+            let mut after = 0;
+            loop {
+                let page = store.dead_letters(after, 5_000).await?;
+                let Some(last) = page.last().map(|d| d.seq) else { break };
+                for d in &page {
+                    total += 1;
+                    if json {
+                        let line = serde_json::json!({"region": r, "seq": d.seq, "timestamp": d.timestamp, "pipeline": d.pipeline,
+                            "stage": d.stage, "object": d.object, "record_id": d.record_id, "reason": d.reason});
+                        writeln!(out, "{line}")?;
+                    } else {
+                        writeln!(out, "{:<12} {:>6}  {}  {:<20} {:<6} {}", r, d.seq, d.timestamp, d.pipeline, d.stage, d.reason)?;
+                    }
+                }
+                after = last;
+            }
+        }
+        out.flush()?;
+        if !json {
+            eprintln!("{total} dead letter(s)");
+        }
         Ok(0)
     })
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use dss_policies::diag::{Diagnostic, Diagnostics, Source, parse_yaml};
 use dss_policies::loc::Loc;
-use dss_policies::pipeline::{Pipeline, PipelineSpec, validate_config_pipelines};
+use dss_policies::pipeline::{Connector, Pipeline, PipelineSpec, validate_config_pipelines};
 use dss_policies::{PolicySet, default_sources};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -229,27 +229,45 @@ impl Config {
             }
             tenants.insert(name.clone(), (t.region.value.clone(), t.seed.clone()));
         }
-        let pipelines = match validate_config_pipelines(&source, &file.pipelines, &set) {
+        let mut pipelines = match validate_config_pipelines(&source, &file.pipelines, &set) {
             Ok(p) => p,
             Err(d) => {
                 diags.extend(d.0);
                 Vec::new()
             }
         };
-        for p in &pipelines {
-            for (which, region, tenant) in [
-                ("source", &p.route.from, &p.source_tenant),
-                (
-                    "destination",
-                    &p.route.to,
-                    p.route
-                        .to_tenant
-                        .as_ref()
-                        .expect("validated pipelines name a tenant"),
-                ),
+        for p in &mut pipelines {
+            let (line, column) = dss_policies::diag::locate_key(&source.text, &p.name);
+            let to_tenant = p
+                .route
+                .to_tenant
+                .clone()
+                .expect("validated pipelines name a tenant");
+            for (which, region, tenant, connector) in [
+                ("source", &p.route.from, &p.source_tenant, &mut p.source),
+                ("destination", &p.route.to, &to_tenant, &mut p.destination),
             ] {
                 let path = format!("pipelines.{}.{which}", p.name);
-                let (line, column) = dss_policies::diag::locate_key(&source.text, &p.name);
+                match connector {
+                    Connector::Crm => {}
+                    // Files are read and written relative to the configuration file; a
+                    // file destination needs no store in its region.
+                    Connector::File { path: file, .. } => {
+                        *file = base.join(&*file).display().to_string();
+                        if which == "destination" {
+                            continue;
+                        }
+                    }
+                    Connector::Other(name) => problem(
+                        &mut diags,
+                        line,
+                        column,
+                        format!("{path}.connector"),
+                        format!(
+                            "connector {name:?} is not available in `dss run` yet (available: crm, file)"
+                        ),
+                    ),
+                }
                 if !regions.contains_key(region.as_str()) {
                     problem(
                         &mut diags,
@@ -259,7 +277,10 @@ impl Config {
                         format!("region {region} is not configured in `regions`"),
                     );
                 }
-                match tenants.get(tenant) {
+                if !matches!(connector, Connector::Crm) {
+                    continue;
+                }
+                match tenants.get(tenant.as_str()) {
                     None => problem(
                         &mut diags,
                         line,
@@ -275,23 +296,6 @@ impl Config {
                         format!("tenant {tenant:?} lives in {r}, not {region}"),
                     ),
                     Some(_) => {}
-                }
-            }
-            for (which, connector) in [
-                ("source", &p.source_connector),
-                ("destination", &p.destination_connector),
-            ] {
-                if connector != "crm" {
-                    let (line, column) = dss_policies::diag::locate_key(&source.text, &p.name);
-                    problem(
-                        &mut diags,
-                        line,
-                        column,
-                        format!("pipelines.{}.{which}.connector", p.name),
-                        format!(
-                            "connector {connector:?} is not available in `dss run` yet (available: crm)"
-                        ),
-                    );
                 }
             }
         }

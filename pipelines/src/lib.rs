@@ -12,6 +12,8 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod connectors;
+mod file;
 pub mod runtime;
 pub mod seed;
 

@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
+use dss_core::Record;
 use dss_core::vault::VaultEntry;
-use dss_core::{ObjectKind, Record};
-use dss_policies::pipeline::Pipeline;
+use dss_policies::pipeline::{OnDeadLetter, Pipeline, Schedule};
 use dss_policies::{
     ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, Scanner,
 };
@@ -28,8 +28,12 @@ use dss_store::dead_letters::DeadLetter;
 use dss_store::ledger::{FieldAction, Transfer};
 use dss_store::outbox::OutboxRow;
 use dss_store::{Store, StoreError};
+use governor::{Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 use crate::config::Config;
+use crate::connectors::{Sink, SinkError, Source};
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +53,23 @@ pub enum RunError {
     /// A route the policy cannot plan.
     #[error(transparent)]
     Route(#[from] dss_policies::RouteError),
+    /// A connector cannot read or write (a file that cannot be opened, a full disk).
+    #[error("{0}")]
+    Connector(String),
+    /// The pipeline stops at dead letters (`on_dead_letter: stop`) and met some.
+    #[error(
+        "{pipeline}: stopped after {count} dead letter(s), the first: {first} (they are kept in {region}; `dss audit dead-letters` lists them)"
+    )]
+    DeadLetters {
+        /// Pipeline.
+        pipeline: String,
+        /// Origin region.
+        region: String,
+        /// How many in the batch.
+        count: usize,
+        /// The first one's reason.
+        first: String,
+    },
 }
 
 impl RunError {
@@ -60,7 +81,7 @@ impl RunError {
             RunError::Store {
                 error: StoreError::Database(_),
                 ..
-            }
+            } | RunError::Connector(_)
         )
     }
 }
@@ -126,6 +147,7 @@ pub struct Runtime {
     stores: BTreeMap<String, Store>,
     keys: Arc<Keyring>,
     scanner: Scanner,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Runtime {
@@ -148,6 +170,7 @@ impl Runtime {
             stores,
             keys: Arc::new(keys),
             scanner: Scanner::new(),
+            stop: tokio::sync::watch::Sender::new(false),
         })
     }
 
@@ -220,7 +243,7 @@ impl Runtime {
         &self,
         p: &Pipeline,
         mut progress: impl FnMut(&RouteSummary),
-        mut on_retry: impl FnMut(u32, &RunError, std::time::Duration),
+        mut on_retry: impl FnMut(u32, &RunError, Duration),
     ) -> Result<RouteSummary, RunError> {
         let mut carried = RouteSummary::default();
         let mut attempt = 0;
@@ -263,7 +286,13 @@ impl Runtime {
         let from = p.route.from.as_str();
         let to = p.route.to.as_str();
         let origin = self.store_of(from)?;
-        let dest = self.store_of(to)?;
+        let mut source = Source::new(p, origin)?;
+        let sink = Sink::new(p, || self.store_of(to))?;
+        let limiter = p.rate_limit.map(|l| {
+            let rate = NonZeroU32::new(l.records_per_second).unwrap_or(NonZeroU32::MIN);
+            let burst = l.burst.and_then(NonZeroU32::new).unwrap_or(rate);
+            RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+        });
         let oerr = |error| RunError::Store {
             region: from.to_owned(),
             error,
@@ -286,19 +315,16 @@ impl Runtime {
         };
 
         // Rows left unpublished by an earlier, interrupted run go first.
-        summary.delivered += self.deliver(p, origin, dest).await?;
-        loop {
+        summary.delivered += self.deliver(p, origin, &sink).await?;
+        while !self.is_stopping() {
             let after: i64 = origin
                 .checkpoint(&checkpoint)
                 .await
                 .map_err(oerr)?
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0);
-            let changes = origin
-                .changes_with_records(&p.source_tenant, after, i64::from(p.max_batch_records))
-                .await
-                .map_err(oerr)?;
-            let Some(last) = changes.last().map(|c| c.change.seq) else {
+            let changes = source.read(after, i64::from(p.max_batch_records)).await?;
+            let Some(last) = changes.last().map(|c| c.seq) else {
                 break;
             };
             let now = dss_core::time::now_rfc3339();
@@ -307,39 +333,67 @@ impl Runtime {
             let mut transfers = Vec::new();
             let mut dead = Vec::new();
             for c in &changes {
+                if c.skip {
+                    continue;
+                }
+                if let Some(limiter) = &limiter {
+                    limiter.until_ready().await;
+                }
                 summary.read += 1;
-                let kind = ObjectKind::parse(&c.change.object);
-                if !kind.as_ref().is_some_and(|k| p.objects.contains(k))
-                    || c.change.version < c.current_version
-                {
+                if c.object.as_deref().is_some_and(|o| !Source::wanted(p, o)) {
                     summary.skipped += 1;
                     continue;
                 }
-                let Some(body) = &c.body else {
-                    summary.skipped += 1;
-                    continue;
+                let mut dead_letter = |reason: String, object: Option<String>| {
+                    summary.dead_letters += 1;
+                    let reason = match &c.at {
+                        Some(at) => format!("{at}: {reason}"),
+                        None => reason,
+                    };
+                    dead.push((
+                        DeadLetter {
+                            seq: 0,
+                            timestamp: now.clone(),
+                            pipeline: p.name.clone(),
+                            stage: "read".into(),
+                            object,
+                            record_id: None,
+                            reason,
+                        },
+                        c.body.as_ref().ok().cloned(),
+                    ));
+                };
+                let body = match &c.body {
+                    Ok(body) => body,
+                    Err(reason) => {
+                        dead_letter(reason.clone(), c.object.clone());
+                        continue;
+                    }
                 };
                 let mut record = match Record::from_json(body.as_bytes()) {
                     Ok(r) => r,
                     Err(e) => {
-                        summary.dead_letters += 1;
-                        dead.push((
-                            DeadLetter {
-                                seq: 0,
-                                timestamp: now.clone(),
-                                pipeline: p.name.clone(),
-                                stage: "read".into(),
-                                object: Some(c.change.object.clone()),
-                                record_id: None,
-                                reason: e.to_string(),
-                            },
-                            body.clone(),
-                        ));
+                        dead_letter(e.to_string(), c.object.clone());
                         continue;
                     }
                 };
+                if c.object.is_none() && !p.objects.contains(&record.object) {
+                    summary.skipped += 1;
+                    continue;
+                }
+                // A record that says it lives elsewhere is not decided on this route's rules.
+                if record.region != p.route.from {
+                    dead_letter(
+                        format!(
+                            "the record is in region {}, the pipeline reads {from}",
+                            record.region
+                        ),
+                        Some(record.object.to_string()),
+                    );
+                    continue;
+                }
                 let version = record.version as i64;
-                let deleting = c.change.op == "delete";
+                let deleting = c.delete;
                 evaluator.evaluate(&mut record, &mut outcome);
                 if outcome.decision == Decision::Transfer {
                     for d in &outcome.fields {
@@ -366,7 +420,7 @@ impl Runtime {
                             .unwrap_or_else(|| record.tenant.clone()),
                         object: record.object.to_string(),
                         id: record.id.clone(),
-                        version: c.change.version,
+                        version: c.version,
                         op: "delete".into(),
                         body: String::new(),
                     });
@@ -447,27 +501,36 @@ impl Runtime {
             tx.enqueue_all(&rows).await.map_err(oerr)?;
             tx.append_transfers(from, &transfers).await.map_err(oerr)?;
             for (d, payload) in &dead {
-                tx.dead_letter(d, Some(payload)).await.map_err(oerr)?;
+                tx.dead_letter(d, payload.as_deref()).await.map_err(oerr)?;
             }
             tx.set_checkpoint(&checkpoint, &last.to_string())
                 .await
                 .map_err(oerr)?;
             tx.commit().await.map_err(oerr)?;
-            summary.delivered += self.deliver(p, origin, dest).await?;
+            summary.delivered += self.deliver(p, origin, &sink).await?;
             progress(&summary);
+            if let (OnDeadLetter::Stop, Some((first, _))) = (p.on_dead_letter, dead.first()) {
+                return Err(RunError::DeadLetters {
+                    pipeline: p.name.clone(),
+                    region: from.to_owned(),
+                    count: dead.len(),
+                    first: first.reason.clone(),
+                });
+            }
         }
         Ok(summary)
     }
 
     /// The embedded transport: delivers the origin's unpublished outbox rows of `p` to the
-    /// destination store, then marks them published. Returns rows delivered.
-    async fn deliver(&self, p: &Pipeline, origin: &Store, dest: &Store) -> Result<u64, RunError> {
+    /// sink, then marks them published. Returns rows delivered.
+    async fn deliver(
+        &self,
+        p: &Pipeline,
+        origin: &Store,
+        sink: &Sink<'_>,
+    ) -> Result<u64, RunError> {
         let oerr = |error| RunError::Store {
             region: p.route.from.to_string(),
-            error,
-        };
-        let derr = |error| RunError::Store {
-            region: p.route.to.to_string(),
             error,
         };
         let mut delivered = 0;
@@ -479,35 +542,76 @@ impl Runtime {
             let Some(last) = rows.last().map(|r| r.seq) else {
                 return Ok(delivered);
             };
-            let mut tx = dest.begin().await.map_err(derr)?;
-            // Upserts go in batches; a delete first flushes the upserts before it, so the
-            // destination sees the origin's order.
-            let mut upserts: Vec<(Record, Option<String>)> = Vec::new();
-            for row in &rows {
-                if row.op == "delete" {
-                    tx.upsert_records(&upserts).await.map_err(derr)?;
-                    upserts.clear();
-                    tx.delete_record(&row.tenant, &row.object, &row.id, row.version)
-                        .await
-                        .map_err(derr)?;
-                } else {
-                    let record = Record::from_json(row.body.as_bytes()).map_err(|e| {
-                        derr(StoreError::Corrupt {
-                            what: "outbox body",
-                            why: e.to_string(),
-                        })
-                    })?;
-                    let subject = record.subject.as_ref().and_then(|s| s.id.clone());
-                    upserts.push((record, subject));
-                }
-            }
-            tx.upsert_records(&upserts).await.map_err(derr)?;
-            tx.commit().await.map_err(derr)?;
+            sink.write(&rows).await.map_err(|e| match e {
+                SinkError::Store(error) => RunError::Store {
+                    region: p.route.to.to_string(),
+                    error,
+                },
+                SinkError::File(why) => RunError::Connector(why),
+            })?;
             origin.mark_published(&p.name, last).await.map_err(oerr)?;
             delivered += rows.len() as u64;
         }
     }
+
+    /// Asks running pipelines to stop after the batch in flight (and schedules not to start
+    /// another run).
+    pub fn shutdown(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Whether [`Runtime::shutdown`] was called.
+    pub fn is_stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Runs a pipeline on its schedule until [`Runtime::shutdown`]: once, every interval, or
+    /// continuously (polling the source when it has nothing new). `progress` hears of every
+    /// batch with the totals so far.
+    pub async fn run_scheduled(
+        &self,
+        p: &Pipeline,
+        mut progress: impl FnMut(&RouteSummary),
+        mut on_retry: impl FnMut(u32, &RunError, Duration),
+    ) -> Result<RouteSummary, RunError> {
+        let mut total = RouteSummary::default();
+        let mut stop = self.stop.subscribe();
+        loop {
+            let before = total.clone();
+            let s = self
+                .run_pipeline_retrying(
+                    p,
+                    |s| {
+                        let mut t = before.clone();
+                        t.add(s);
+                        progress(&t);
+                    },
+                    &mut on_retry,
+                )
+                .await?;
+            total.add(&s);
+            let pause = match p.schedule {
+                Schedule::Once => break,
+                Schedule::Every { interval_ms } => Duration::from_millis(interval_ms),
+                Schedule::Continuous => CONTINUOUS_POLL,
+            };
+            if self.is_stopping() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => break,
+            }
+        }
+        total.pipeline = p.name.clone();
+        total.from = p.route.from.to_string();
+        total.to = p.route.to.to_string();
+        Ok(total)
+    }
 }
+
+/// How often a continuous pipeline looks for new changes when it has caught up.
+const CONTINUOUS_POLL: Duration = Duration::from_millis(200);
 
 /// The configured key file, or a development key kept in the data directory (created on
 /// first use).

@@ -64,6 +64,37 @@ pub struct PipelineSpec {
     /// How `dss run` retries a pipeline whose store or transport fails.
     #[serde(default)]
     pub retry: Option<Retry>,
+    /// Most records per second the pipeline reads (`dss run`); unlimited when absent.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// What `dss run` does after a record goes to the dead letters: `continue` (the default)
+    /// or `stop` (the batch with the dead letter commits, then the run fails).
+    #[serde(default)]
+    pub on_dead_letter: Option<OnDeadLetter>,
+}
+
+/// A rate limit on the records a pipeline reads (a token bucket: `burst` records at once,
+/// refilled at `records_per_second`).
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Sustained records per second (at least 1).
+    pub records_per_second: u32,
+    /// Records admitted at once after an idle spell (default: one second's worth).
+    #[serde(default)]
+    pub burst: Option<u32>,
+}
+
+/// What a run does after a dead letter.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDeadLetter {
+    /// Keep the dead letter in the origin region and go on with the next record.
+    #[default]
+    Continue,
+    /// Keep the dead letter, commit its batch, then fail the run (exit code 3) so that an
+    /// operator looks before anything else moves.
+    Stop,
 }
 
 /// Retries with exponential backoff and full jitter: attempt `n` (from 0) waits a random time
@@ -138,10 +169,61 @@ pub enum Schedule {
 pub struct EndpointSpec {
     /// Connector: `crm`, `file`, `u8`, `sap` or `oa`.
     pub connector: Loc<String>,
-    /// Region id.
+    /// Region id (for a file: the region whose law the file is under).
     pub region: Loc<String>,
     /// Tenant.
     pub tenant: String,
+    /// `file` connector: the file, relative to the configuration file.
+    #[serde(default)]
+    pub path: Option<Loc<String>>,
+    /// `file` connector: `jsonl` (canonical records, one per line) or `csv`; by default
+    /// from the file's extension (`.csv`, otherwise JSON Lines).
+    #[serde(default)]
+    pub format: Option<FileFormat>,
+    /// `file` connector, CSV destination: the columns to write (field paths, or `id`,
+    /// `object`, `tenant`, `version`, `updated_at`, `subject.id`, `subject.country`).
+    #[serde(default)]
+    pub columns: Option<Vec<String>>,
+}
+
+/// How a file holds records.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    /// JSON Lines: one canonical record per line (`docs/records.md`).
+    Jsonl,
+    /// CSV with a header row (`docs/operations.md` says how columns map to a record).
+    Csv,
+}
+
+/// A validated endpoint: which connector, and its settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Connector {
+    /// A tenant of the CRM domain store.
+    Crm,
+    /// A JSON Lines or CSV file.
+    File {
+        /// As written (relative to the file that names it).
+        path: String,
+        /// Its format.
+        format: FileFormat,
+        /// CSV columns to write (destinations only).
+        columns: Vec<String>,
+    },
+    /// A connector named in the format that `dss run` does not provide yet (`u8`, `sap`,
+    /// `oa`).
+    Other(String),
+}
+
+impl Connector {
+    /// The connector's name as written in YAML.
+    pub fn name(&self) -> &str {
+        match self {
+            Connector::Crm => "crm",
+            Connector::File { .. } => "file",
+            Connector::Other(name) => name,
+        }
+    }
 }
 
 /// A validated pipeline.
@@ -158,15 +240,19 @@ pub struct Pipeline {
     /// Policy directory as written (relative to the pipeline file).
     pub policy: Option<String>,
     /// Source connector.
-    pub source_connector: String,
+    pub source: Connector,
     /// Destination connector.
-    pub destination_connector: String,
+    pub destination: Connector,
     /// When it runs.
     pub schedule: Schedule,
     /// Records per transaction.
     pub max_batch_records: u32,
     /// Retries.
     pub retry: Retry,
+    /// Rate limit on records read.
+    pub rate_limit: Option<RateLimit>,
+    /// What to do after a dead letter.
+    pub on_dead_letter: OnDeadLetter,
 }
 
 /// Parses a pipeline file into its pipelines' policy directories, before the policy is
@@ -242,6 +328,7 @@ fn validate_specs(
     for (name, p) in pipelines {
         let path = format!("pipelines.{name}");
         let mut endpoint = |e: &EndpointSpec, which: &str| {
+            connector_of(r, e, &format!("{path}.{which}"), which == "destination");
             if !CONNECTORS.contains(&e.connector.value.as_str()) {
                 r.loc(
                     &e.connector,
@@ -276,6 +363,15 @@ fn validate_specs(
                 Some(k) => objects.push(k),
                 None => r.loc(o, format!("{path}.objects[{i}]"), format!("invalid object kind {:?} (expected a built-in kind or a lowercase snake_case custom kind)", o.value)),
             }
+        }
+        if p.rate_limit
+            .is_some_and(|l| l.records_per_second == 0 || l.burst == Some(0))
+        {
+            r.key(
+                name,
+                format!("{path}.rate_limit"),
+                "`records_per_second` and `burst` must be at least 1",
+            );
         }
         let legal_basis = p.legal_basis.as_ref().and_then(|b| {
             let parsed: Option<LegalBasis> = serde_json::from_value(serde_json::Value::String(b.value.clone())).ok();
@@ -313,15 +409,76 @@ fn validate_specs(
                 source_tenant: p.source.tenant.clone(),
                 objects,
                 policy: p.policy.clone(),
-                source_connector: p.source.connector.value.clone(),
-                destination_connector: p.destination.connector.value.clone(),
+                source: connector_of(r, &p.source, "", false),
+                destination: connector_of(r, &p.destination, "", true),
                 schedule: p.schedule.unwrap_or(Schedule::Once),
                 max_batch_records: p.max_batch_records.unwrap_or(500).max(1),
                 retry: p.retry.unwrap_or_default(),
+                rate_limit: p.rate_limit,
+                on_dead_letter: p.on_dead_letter.unwrap_or_default(),
             });
         }
     }
     out
+}
+
+/// The connector an endpoint names, with its settings checked; problems are reported under
+/// `path` (nothing is reported when `path` is empty: the endpoint was checked already).
+fn connector_of(
+    r: &mut Reporter<'_>,
+    e: &EndpointSpec,
+    path: &str,
+    destination: bool,
+) -> Connector {
+    let mut report = |loc: &Loc<String>, what: &str, msg: String| {
+        if !path.is_empty() {
+            r.loc(loc, format!("{path}.{what}"), msg);
+        }
+    };
+    match e.connector.value.as_str() {
+        "file" => {
+            let Some(file) = &e.path else {
+                report(
+                    &e.connector,
+                    "path",
+                    "a `file` endpoint needs a `path`".into(),
+                );
+                return Connector::Other("file".into());
+            };
+            let format = e.format.unwrap_or(if file.value.ends_with(".csv") {
+                FileFormat::Csv
+            } else {
+                FileFormat::Jsonl
+            });
+            let columns = e.columns.clone().unwrap_or_default();
+            if destination && format == FileFormat::Csv && columns.is_empty() {
+                report(
+                    file,
+                    "columns",
+                    "a CSV destination needs `columns` (the field paths to write, in order)".into(),
+                );
+            }
+            Connector::File {
+                path: file.value.clone(),
+                format,
+                columns,
+            }
+        }
+        other => {
+            if let Some(file) = &e.path {
+                report(
+                    file,
+                    "path",
+                    format!("`path` is for the `file` connector, not {other:?}"),
+                );
+            }
+            if other == "crm" {
+                Connector::Crm
+            } else {
+                Connector::Other(other.to_owned())
+            }
+        }
+    }
 }
 
 #[cfg(test)]

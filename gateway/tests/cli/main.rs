@@ -1,4 +1,5 @@
 //! The `dss` binary, end to end: one test binary, a module per area.
 
+mod files;
 mod policy;
 mod run;

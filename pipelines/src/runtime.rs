@@ -14,7 +14,7 @@
 //! nothing happened; after it, step 4 redelivers unpublished rows and the sink ignores a
 //! version it already has. Memory is bounded by the batch size, whatever the backlog.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -22,7 +22,8 @@ use dss_core::Record;
 use dss_core::vault::VaultEntry;
 use dss_policies::pipeline::{OnDeadLetter, Pipeline, Schedule};
 use dss_policies::{
-    ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, Scanner,
+    ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, RuleRef, Scanner,
+    SubjectThreshold,
 };
 use dss_store::dead_letters::DeadLetter;
 use dss_store::ledger::{FieldAction, Transfer};
@@ -33,7 +34,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::connectors::{Sink, SinkError, Source};
+use crate::connectors::{Change, Sink, SinkError, Source};
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
@@ -307,6 +308,7 @@ impl Runtime {
         let set = &self.config.set;
         let origin_j = set.jurisdiction(planner.origin()).code.to_string();
         let dest_j = set.jurisdiction(planner.destination()).code.to_string();
+        let mut head_count = HeadCount::start(self, p, &planner, origin, &dest_j).await?;
         let mut summary = RouteSummary {
             pipeline: p.name.clone(),
             from: from.into(),
@@ -328,6 +330,11 @@ impl Runtime {
                 break;
             };
             let now = dss_core::time::now_rfc3339();
+            if let Some(hc) = &mut head_count {
+                hc.prefetch(self, origin, from, &changes)
+                    .await
+                    .map_err(oerr)?;
+            }
             let mut rows = Vec::new();
             let mut vault = Vec::new();
             let mut transfers = Vec::new();
@@ -395,6 +402,11 @@ impl Runtime {
                 let version = record.version as i64;
                 let deleting = c.delete;
                 evaluator.evaluate(&mut record, &mut outcome);
+                if let Some(hc) = &mut head_count
+                    && !deleting
+                {
+                    hc.admit(&mut outcome, RuleRef::Level(planner.origin()));
+                }
                 if outcome.decision == Decision::Transfer {
                     for d in &outcome.fields {
                         summary.actions[d.action as usize] += 1;
@@ -607,6 +619,112 @@ impl Runtime {
         total.from = p.route.from.to_string();
         total.to = p.route.to.to_string();
         Ok(total)
+    }
+}
+
+/// The head-count thresholds of the origin jurisdiction that the pipeline's conditions do not
+/// meet, and the distinct data subjects the origin region sent to the destination jurisdiction
+/// since 1 January (counted from the transfer log's subject tokens).
+struct HeadCount {
+    thresholds: Vec<SubjectThreshold>,
+    dest: String,
+    since: String,
+    count: u64,
+    /// Subjects of the batch in hand already counted.
+    known: HashSet<String>,
+}
+
+impl HeadCount {
+    async fn start(
+        rt: &Runtime,
+        p: &Pipeline,
+        planner: &Planner,
+        origin: &Store,
+        dest: &str,
+    ) -> Result<Option<Self>, RunError> {
+        let set = &rt.config.set;
+        let thresholds: Vec<SubjectThreshold> = set
+            .jurisdiction(planner.origin())
+            .subject_thresholds
+            .iter()
+            .filter(|t| !p.route.conditions.contains(&t.requires))
+            .cloned()
+            .collect();
+        if thresholds.is_empty() {
+            return Ok(None);
+        }
+        let since = format!("{}-01-01T00:00:00Z", &dss_core::time::now_rfc3339()[..4]);
+        let count = origin
+            .subjects_transferred(p.route.from.as_str(), dest, &since)
+            .await
+            .map_err(|error| RunError::Store {
+                region: p.route.from.to_string(),
+                error,
+            })?;
+        Ok(Some(Self {
+            thresholds,
+            dest: dest.to_owned(),
+            since,
+            count,
+            known: HashSet::new(),
+        }))
+    }
+
+    /// Looks up which subjects of a batch were counted before.
+    async fn prefetch(
+        &mut self,
+        rt: &Runtime,
+        origin: &Store,
+        region: &str,
+        changes: &[Change],
+    ) -> Result<(), StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            subject: Option<SubjectId>,
+        }
+        #[derive(serde::Deserialize)]
+        struct SubjectId {
+            id: Option<String>,
+        }
+        let tokens: Vec<String> = changes
+            .iter()
+            .filter_map(|c| c.body.as_ref().ok())
+            .filter_map(|b| serde_json::from_str::<Head>(b).ok()?.subject?.id)
+            .map(|id: String| rt.subject_token(&id))
+            .collect();
+        self.known = origin
+            .subjects_already_transferred(region, &self.dest, &self.since, &tokens)
+            .await?;
+        Ok(())
+    }
+
+    /// Counts the outcome's subject if it is new this year, or blocks the record when counting
+    /// it would pass a threshold whose condition is not met.
+    fn admit(&mut self, outcome: &mut Outcome, rule: RuleRef) {
+        let Some(token) = &outcome.subject_token else {
+            return;
+        };
+        if outcome.decision != Decision::Transfer || self.known.contains(token) {
+            return;
+        }
+        match self.thresholds.iter().find(|t| self.count >= t.subjects) {
+            Some(t) => outcome.block_with(
+                rule,
+                format!(
+                    "{} distinct data subjects sent to {} since {} reach the threshold of {}{}: `{}` is required",
+                    self.count,
+                    self.dest,
+                    &self.since[..10],
+                    t.subjects,
+                    t.source.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(),
+                    t.requires.as_str()
+                ),
+            ),
+            None => {
+                self.count += 1;
+                self.known.insert(token.clone());
+            }
+        }
     }
 }
 

@@ -113,6 +113,18 @@ impl Default for Outcome {
 }
 
 impl Outcome {
+    /// Turns the decision into a block for a reason found outside the record (a head-count
+    /// threshold reached): no field crosses and no token is kept.
+    pub fn block_with(&mut self, rule: RuleRef, message: String) {
+        self.decision = Decision::Block;
+        self.vault.clear();
+        self.reasons.push(BlockReason {
+            rule,
+            field: None,
+            message,
+        });
+    }
+
     fn reset(&mut self) {
         self.decision = Decision::Block;
         self.fields.clear();

@@ -38,7 +38,7 @@ pub use diag::{Diagnostic, Diagnostics, Source};
 pub use eval::{BlockReason, Decision, Evaluator, FieldDecision, Outcome, VaultWrite};
 pub use plan::{Plan, Planner, RouteError, RouteSpec};
 pub use scan::Scanner;
-pub use set::{PolicySet, RuleRef};
+pub use set::{PolicySet, RuleRef, SubjectThreshold};
 pub use token::{Keyring, TokenError};
 
 /// The benchmark workload's route: the shipped default set, `cn-beijing` → `eu-frankfurt`

@@ -14,7 +14,7 @@ use crate::action::{Action, ActionKind, Condition, Export, default_keep};
 use crate::class::{CLASS_COUNT, Class, ClassPattern};
 use crate::diag::{Diagnostic, Diagnostics, Reporter, Source, parse_yaml};
 use crate::loc::Loc;
-use crate::set::{Effect, JId, Jurisdiction, Level, PolicySet, Rule};
+use crate::set::{Effect, JId, Jurisdiction, Level, PolicySet, Rule, SubjectThreshold};
 use crate::spec::{MaskSpec, PolicyFile, RuleSpec};
 use crate::testing::PolicyTest;
 
@@ -176,6 +176,20 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
                 .map(|l| l.requires.clone())
                 .unwrap_or_default(),
         };
+        let mut subject_thresholds = Vec::new();
+        for (i, t) in spec.subject_thresholds.iter().enumerate() {
+            let path = format!("{path}.subject_thresholds[{i}].requires");
+            if let Some(&requires) =
+                conditions(&mut r, std::slice::from_ref(&t.requires), &path).first()
+            {
+                subject_thresholds.push(SubjectThreshold {
+                    subjects: t.subjects,
+                    requires,
+                    source: t.source.clone(),
+                });
+            }
+        }
+        subject_thresholds.sort_by_key(|t| t.subjects);
         jurisdiction_index.insert((*code).to_owned(), jurisdictions.len() as JId);
         jurisdictions.push(Jurisdiction {
             code: jc,
@@ -183,6 +197,7 @@ fn build(files: &[(&Source, PolicyFile)], diags: &mut Vec<Diagnostic>) -> Policy
             law: spec.law.clone(),
             level,
             requires,
+            subject_thresholds,
         });
     }
     let jur_names = || {

@@ -40,6 +40,20 @@ pub struct Jurisdiction {
     pub level: usize,
     /// Conditions required before personal data leaves (the level's unless overridden).
     pub requires: Vec<Condition>,
+    /// Head-count thresholds, smallest first.
+    pub subject_thresholds: Vec<SubjectThreshold>,
+}
+
+/// Past `subjects` distinct data subjects sent to one destination jurisdiction in a calendar
+/// year, further subjects need `requires`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubjectThreshold {
+    /// The head-count.
+    pub subjects: u64,
+    /// The condition needed past it.
+    pub requires: Condition,
+    /// Where it comes from.
+    pub source: Option<String>,
 }
 
 /// What a rule does.

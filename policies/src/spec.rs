@@ -89,6 +89,25 @@ pub struct JurisdictionSpec {
     /// Conditions that replace the level's `requires` for this jurisdiction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<Vec<Loc<String>>>,
+    /// Head-count thresholds: once a region has sent personal data of this many distinct data
+    /// subjects to one destination jurisdiction since 1 January, further subjects need the
+    /// condition named (China: one million people, a security assessment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject_thresholds: Vec<SubjectThresholdSpec>,
+}
+
+/// One head-count threshold of a jurisdiction.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectThresholdSpec {
+    /// Distinct data subjects per destination jurisdiction per calendar year; the subject that
+    /// would make the count exceed it needs `requires`.
+    pub subjects: u64,
+    /// The condition needed past the threshold.
+    pub requires: Loc<String>,
+    /// Where the threshold comes from (shown in block reasons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A deployment region.

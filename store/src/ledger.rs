@@ -119,6 +119,58 @@ impl Columns {
         record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version";
 }
 
+impl Store {
+    /// Distinct data subjects (tokens) whose records `region` transferred to jurisdiction
+    /// `dest` at or after `since` (RFC 3339): the head-count that transfer thresholds count.
+    pub async fn subjects_transferred(
+        &self,
+        region: &str,
+        dest: &str,
+        since: &str,
+    ) -> Result<u64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(DISTINCT subject) FROM transfer_log WHERE region = $1 AND dest_jurisdiction = $2 \
+             AND decision = 'transfer' AND subject IS NOT NULL AND ts >= $3",
+        )
+        .bind(region)
+        .bind(dest)
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n as u64)
+    }
+
+    /// Which of `subjects` (tokens) `region` already transferred to `dest` at or after `since`.
+    pub async fn subjects_already_transferred(
+        &self,
+        region: &str,
+        dest: &str,
+        since: &str,
+        subjects: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut known = std::collections::HashSet::new();
+        for chunk in subjects.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT DISTINCT subject FROM transfer_log WHERE subject IN ({}) AND region = $1 \
+                 AND dest_jurisdiction = $2 AND decision = 'transfer' AND ts >= $3",
+                (0..chunk.len())
+                    .map(|i| format!("${}", i + 4))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql))
+                .bind(region)
+                .bind(dest)
+                .bind(since);
+            for s in chunk {
+                q = q.bind(s);
+            }
+            known.extend(q.fetch_all(self.pool()).await?.into_iter().map(|(s,)| s));
+        }
+        Ok(known)
+    }
+}
+
 /// The hash of an entry: SHA-256 over a version label, the region, the sequence number, the
 /// previous hash and every column, each length-prefixed (an absent value has its own marker).
 pub(crate) fn entry_hash(region: &str, seq: i64, prev_hash: &str, cols: &Columns) -> String {

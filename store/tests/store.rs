@@ -479,6 +479,41 @@ async fn reopening_keeps_everything_and_migrations_are_idempotent(store: Store) 
     ));
 }
 
+async fn subjects_are_counted_per_destination_since_a_date(store: Store) {
+    let mut log: Vec<Transfer> = (1..=6).map(transfer).collect();
+    log[1].subject = log[0].subject.clone(); // the same person twice
+    log[2].decision = "block".into(); // not sent: not counted
+    log[3].dest_jurisdiction = "HK".into(); // another destination
+    log[4].timestamp = "2025-12-31T23:59:59Z".into(); // last year
+    let mut tx = store.begin().await.unwrap();
+    tx.append_transfers("eu-frankfurt", &log).await.unwrap();
+    tx.commit().await.unwrap();
+    let since = "2026-01-01T00:00:00Z";
+    // Subjects 1 and 6 (subject 1 twice).
+    assert_eq!(
+        store
+            .subjects_transferred("eu-frankfurt", "CN", since)
+            .await
+            .unwrap(),
+        2
+    );
+    let asked: Vec<String> = log.iter().filter_map(|t| t.subject.clone()).collect();
+    let mut known: Vec<String> = store
+        .subjects_already_transferred("eu-frankfurt", "CN", since, &asked)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    known.sort();
+    assert_eq!(
+        known,
+        [
+            log[0].subject.clone().unwrap(),
+            log[5].subject.clone().unwrap()
+        ]
+    );
+}
+
 mod support;
 
 store_suite!(
@@ -488,4 +523,5 @@ store_suite!(
     outbox_rows_and_log_entries_commit_or_roll_back_together,
     checkpoints_vault_and_dead_letters,
     reopening_keeps_everything_and_migrations_are_idempotent,
+    subjects_are_counted_per_destination_since_a_date,
 );

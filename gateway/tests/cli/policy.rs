@@ -24,7 +24,7 @@ pub(crate) fn text(b: &[u8]) -> String {
 }
 
 /// A temporary copy of the shipped policy set, to break on purpose.
-fn copy_of_default_policies() -> tempfile::TempDir {
+pub(crate) fn copy_of_default_policies() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(root().join("policies/default")).unwrap() {
         let e = entry.unwrap();

@@ -387,3 +387,74 @@ fn erasing_a_data_subject_deletes_shreds_and_propagates() {
         Some(0)
     );
 }
+
+#[test]
+fn past_a_head_count_threshold_further_subjects_are_blocked_until_its_condition_is_met() {
+    // The shipped CN threshold (one million people a year) lowered to five.
+    let policies = super::policy::copy_of_default_policies();
+    let j = policies.path().join("jurisdictions.yaml");
+    let lowered = std::fs::read_to_string(&j)
+        .unwrap()
+        .replace("subjects: 1000000", "subjects: 5");
+    std::fs::write(&j, lowered).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dss.yaml");
+    let pipeline = |conditions: &str| {
+        format!(
+            r#"
+version: 1
+data_dir: data
+policies: {}
+regions: {{ cn-beijing: {{}}, eu-frankfurt: {{}} }}
+tenants:
+  cn-hq: {{ region: cn-beijing, seed: {{ contacts: 20, seed: 3 }} }}
+  eu-sales: {{ region: eu-frankfurt }}
+pipelines:
+  hq-to-eu:
+    source: {{ connector: crm, region: cn-beijing, tenant: cn-hq }}
+    destination: {{ connector: crm, region: eu-frankfurt, tenant: eu-sales }}
+    objects: [contact]
+    purpose: crm_sync
+    legal_basis: contract
+    conditions: [{conditions}]
+"#,
+            policies.path().display()
+        )
+    };
+    std::fs::write(&config, pipeline("standard_contract, regulator_filing")).unwrap();
+    let config = config.display().to_string();
+    run_ok(&config, "hq-to-eu");
+    let eu = dir.path().join("data/eu-frankfurt.db");
+    assert_eq!(count(&eu, "eu-sales"), 5, "five people, then the threshold");
+    let blocked = dss(&[
+        "audit",
+        "query",
+        "--config",
+        &config,
+        "--decision",
+        "block",
+        "--format",
+        "json",
+    ]);
+    let blocked = text(&blocked.stdout);
+    assert!(
+        blocked.contains("5 distinct data subjects sent to DE since")
+            && blocked.contains("reach the threshold of 5 (CAC Provisions")
+            && blocked.contains("`security_assessment` is required"),
+        "{blocked}"
+    );
+
+    // With the assessment in place the route goes on; the records blocked before are not
+    // re-read (their log entries say why they did not cross), new changes are.
+    std::fs::write(
+        dir.path().join("dss.yaml"),
+        pipeline("standard_contract, regulator_filing, security_assessment"),
+    )
+    .unwrap();
+    sql(
+        &dir.path().join("data/cn-beijing.db"),
+        "UPDATE checkpoints SET position = '0' WHERE name = 'pipeline:hq-to-eu:source'",
+    );
+    run_ok(&config, "hq-to-eu");
+    assert!(count(&eu, "eu-sales") > 15, "{}", count(&eu, "eu-sales"));
+}

@@ -479,6 +479,24 @@ async fn reopening_keeps_everything_and_migrations_are_idempotent(store: Store) 
     ));
 }
 
+async fn verification_crosses_pages_and_keeps_exact_texts(store: Store) {
+    // More entries than one verification page, with texts JSON must escape.
+    let mut log: Vec<Transfer> = (1..=2_100).map(transfer).collect();
+    log[10].reasons = vec!["quote \" backslash \\ newline \n tab \t ü 中 \u{1}".into()];
+    let mut tx = store.begin().await.unwrap();
+    tx.append_transfers("big", &log).await.unwrap();
+    tx.commit().await.unwrap();
+    let v = ledger::verify(&store, "big").await.unwrap();
+    assert_eq!((v.entries, v.tampering), (2_100, None));
+    exec(
+        &store,
+        "UPDATE transfer_log SET record_id = 'con-x' WHERE region = 'big' AND seq = 2050",
+    )
+    .await;
+    let (seq, what) = tampering(&store, "big").await.unwrap();
+    assert_eq!(seq, 2050, "{what}");
+}
+
 async fn subjects_are_counted_per_destination_since_a_date(store: Store) {
     let mut log: Vec<Transfer> = (1..=6).map(transfer).collect();
     log[1].subject = log[0].subject.clone(); // the same person twice
@@ -524,4 +542,5 @@ store_suite!(
     checkpoints_vault_and_dead_letters,
     reopening_keeps_everything_and_migrations_are_idempotent,
     subjects_are_counted_per_destination_since_a_date,
+    verification_crosses_pages_and_keeps_exact_texts,
 );

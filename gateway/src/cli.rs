@@ -46,6 +46,15 @@ enum Command {
     /// Run a deployment: open every region's store, seed empty demo tenants, run the
     /// pipelines, print a summary per route.
     Run(RunArgs),
+    /// Serve regions' gRPC gateways (CRM domain, dry runs, pipelines, audit, data-subject
+    /// requests) until Ctrl-C or SIGTERM, then drain in-flight calls.
+    Serve {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Serve only this region (repeatable); every region in `gateway.listen` by default.
+        #[arg(long, value_name = "REGION")]
+        region: Vec<String>,
+    },
     /// Read, verify and export the transfer log (for DPOs).
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -308,6 +317,24 @@ enum DevCommand {
         #[arg(long, default_value = "k1")]
         id: String,
     },
+    /// Create a local CA, a server certificate per region and client certificates (PEM), so
+    /// that the gateways run with TLS; for development only.
+    Certs {
+        /// Directory to write to.
+        #[arg(long, value_name = "DIR", default_value = "certs")]
+        out: PathBuf,
+        /// Regions to make server certificates for.
+        #[arg(
+            long,
+            value_name = "REGION",
+            value_delimiter = ',',
+            default_value = "cn-beijing,eu-frankfurt,ap-hongkong"
+        )]
+        regions: Vec<String>,
+        /// Client certificates to make (their common names name callers).
+        #[arg(long, value_name = "NAME", value_delimiter = ',')]
+        clients: Vec<String>,
+    },
     /// Write the JSON Schemas of the YAML formats, or check the committed ones.
     Schemas {
         /// Directory to write to.
@@ -383,6 +410,9 @@ pub fn run() -> ExitCode {
         Command::Policy(PolicyCommand::Test(a)) => test(a),
         Command::Run(a) => {
             crate::ops::run(&a.config.config, a.pipeline.as_deref()).map_err(Failure::from)
+        }
+        Command::Serve { config, region } => {
+            crate::ops::serve(&config.config, &region).map_err(Failure::from)
         }
         Command::Audit(AuditCommand::Verify { config, region }) => {
             crate::ops::verify(&config.config, region.as_deref()).map_err(Failure::from)
@@ -687,6 +717,16 @@ fn dev(d: DevCommand) -> Result<u8, Failure> {
                 "{id}:{}",
                 base64::engine::general_purpose::STANDARD.encode(key)
             );
+            Ok(0)
+        }
+        DevCommand::Certs {
+            out,
+            regions,
+            clients,
+        } => {
+            for f in crate::certs::write(&out, &regions, &clients)? {
+                println!("wrote {f}");
+            }
             Ok(0)
         }
         DevCommand::Schemas { out, check } => {

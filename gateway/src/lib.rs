@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod certs;
 pub mod check;
 pub mod cli;
 
@@ -19,3 +20,4 @@ pub mod files;
 pub mod ops;
 pub mod render;
 pub mod schemas;
+pub mod server;

@@ -109,6 +109,51 @@ pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<u8> {
     })
 }
 
+/// `dss serve`: the gateways of the given regions (every region with a `gateway.listen`
+/// address by default) in one process, until Ctrl-C or SIGTERM; then each stops accepting
+/// calls and drains the ones in flight.
+pub fn serve(config: &Path, only: &[String]) -> anyhow::Result<u8> {
+    let config = load(config)?;
+    runtime()?.block_on(async move {
+        let rt = Arc::new(Runtime::open(config).await?);
+        let regions: Vec<String> = if only.is_empty() {
+            rt.config().gateway.listen.keys().cloned().collect()
+        } else {
+            only.to_vec()
+        };
+        if regions.is_empty() {
+            bail!("no region to serve: add `gateway.listen` to the configuration");
+        }
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let mut serving = Vec::new();
+        for region in &regions {
+            let s = crate::server::start(rt.clone(), region, stopping.clone()).await?;
+            let tls = if rt.config().gateway.tls.is_some() {
+                "TLS"
+            } else {
+                "plaintext"
+            };
+            eprintln!(
+                "{}: gRPC on {} ({tls}){}",
+                s.region,
+                s.addr,
+                s.metrics_addr
+                    .map(|m| format!(", metrics on http://{m}/metrics"))
+                    .unwrap_or_default()
+            );
+            serving.push(s);
+        }
+        shutdown_signal().await;
+        eprintln!("stopping: draining calls in flight…");
+        stop.send_replace(true);
+        rt.shutdown();
+        for s in serving {
+            s.done.await.context("a gateway task panicked")??;
+        }
+        Ok(0)
+    })
+}
+
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
 async fn shutdown_signal() {
     #[cfg(unix)]
@@ -358,46 +403,131 @@ fn csv_cell(c: &str) -> String {
     }
 }
 
+/// Records of a data subject (region, tenant, object, id, held under its identity) and its
+/// transfers, in every region.
+#[allow(clippy::type_complexity)]
+pub(crate) async fn subject_access(
+    rt: &Runtime,
+    subject: &str,
+) -> anyhow::Result<(
+    String,
+    Vec<(String, String, String, String, bool)>,
+    Vec<Entry>,
+)> {
+    let token = rt.subject_token(subject);
+    let mut records = Vec::new();
+    let mut transfers = Vec::new();
+    for region in rt.config().regions.keys() {
+        let store = rt.store(region).expect("configured region");
+        for key in [subject, token.as_str()] {
+            for (tenant, object, id) in store.records_of_subject(key).await? {
+                records.push((region.clone(), tenant, object, id, key == subject));
+            }
+        }
+        let filter = Filter {
+            subject: Some(token.clone()),
+            ..Filter::default()
+        };
+        transfers.extend(store.query_transfers(region, &filter, 0, i64::MAX).await?);
+    }
+    Ok((token, records, transfers))
+}
+
+/// The access report as JSON.
+pub(crate) fn access_json(
+    token: &str,
+    records: &[(String, String, String, String, bool)],
+    transfers: &[Entry],
+) -> serde_json::Value {
+    serde_json::json!({
+        "subject_token": token,
+        "records": records.iter().map(|(r, t, o, i, home)| serde_json::json!({"region": r, "tenant": t, "object": o, "id": i, "held_as": if *home { "identity" } else { "token" }})).collect::<Vec<_>>(),
+        "transfers": transfers.iter().map(|e| serde_json::json!({"region": e.region, "seq": e.seq, "timestamp": e.transfer.timestamp, "pipeline": e.transfer.pipeline, "to": e.transfer.dest_region, "to_jurisdiction": e.transfer.dest_jurisdiction, "object": e.transfer.object, "record_id": e.transfer.record_id, "decision": e.transfer.decision, "legal_basis": e.transfer.legal_basis, "conditions": e.transfer.conditions})).collect::<Vec<_>>(),
+    })
+}
+
 /// `dss dsr access`: every record of a data subject (at home, by identity; abroad, by token)
 /// and every transfer of it.
 pub fn dsr_access(config: &Path, subject: &str, json: bool) -> anyhow::Result<u8> {
     let config = load(config)?;
     runtime()?.block_on(async move {
         let rt = Runtime::open(config).await?;
-        let token = rt.subject_token(subject);
-        let mut records = Vec::new();
-        let mut transfers = Vec::new();
-        for region in rt.config().regions.keys() {
-            let store = rt.store(region).expect("configured region");
-            for key in [subject, token.as_str()] {
-                for (tenant, object, id) in store.records_of_subject(key).await? {
-                    records.push((region.clone(), tenant, object, id, key == subject));
-                }
-            }
-            let filter = Filter { subject: Some(token.clone()), ..Filter::default() };
-            transfers.extend(store.query_transfers(region, &filter, 0, i64::MAX).await?);
-        }
+        let (token, records, transfers) = subject_access(&rt, subject).await?;
         let mut out = std::io::stdout().lock();
         if json {
-            let doc = serde_json::json!({
-                "subject_token": token,
-                "records": records.iter().map(|(r, t, o, i, home)| serde_json::json!({"region": r, "tenant": t, "object": o, "id": i, "held_as": if *home { "identity" } else { "token" }})).collect::<Vec<_>>(),
-                "transfers": transfers.iter().map(|e| serde_json::json!({"region": e.region, "seq": e.seq, "timestamp": e.transfer.timestamp, "pipeline": e.transfer.pipeline, "to": e.transfer.dest_region, "to_jurisdiction": e.transfer.dest_jurisdiction, "object": e.transfer.object, "record_id": e.transfer.record_id, "decision": e.transfer.decision, "legal_basis": e.transfer.legal_basis, "conditions": e.transfer.conditions})).collect::<Vec<_>>(),
-            });
+            let doc = access_json(&token, &records, &transfers);
             writeln!(out, "{doc}")?;
         } else {
-            writeln!(out, "data subject token: {token}\n\nrecords ({}):", records.len())?;
+            writeln!(
+                out,
+                "data subject token: {token}\n\nrecords ({}):",
+                records.len()
+            )?;
             for (r, t, o, i, home) in &records {
-                writeln!(out, "  {r:<14} {t:<12} {o:<10} {i:<28} held as {}", if *home { "identity" } else { "token" })?;
+                writeln!(
+                    out,
+                    "  {r:<14} {t:<12} {o:<10} {i:<28} held as {}",
+                    if *home { "identity" } else { "token" }
+                )?;
             }
             writeln!(out, "\ntransfers ({}):", transfers.len())?;
             for e in &transfers {
                 let t = &e.transfer;
-                writeln!(out, "  {} {:>6}  {}  {:<18} {} -> {} ({})  {:<8} {:<24} {:<8} basis {}", e.region, e.seq, t.timestamp, t.pipeline, t.origin_region, t.dest_region, t.dest_jurisdiction, t.object, t.record_id, t.decision, t.legal_basis.as_deref().unwrap_or("-"))?;
+                writeln!(
+                    out,
+                    "  {} {:>6}  {}  {:<18} {} -> {} ({})  {:<8} {:<24} {:<8} basis {}",
+                    e.region,
+                    e.seq,
+                    t.timestamp,
+                    t.pipeline,
+                    t.origin_region,
+                    t.dest_region,
+                    t.dest_jurisdiction,
+                    t.object,
+                    t.record_id,
+                    t.decision,
+                    t.legal_basis.as_deref().unwrap_or("-")
+                )?;
             }
         }
         Ok(0)
     })
+}
+
+/// Erases a data subject everywhere: (token, records deleted, vault entries destroyed, delete
+/// events sent through the pipelines).
+pub(crate) async fn erase_subject(
+    rt: &Runtime,
+    subject: &str,
+) -> anyhow::Result<(String, u64, u64, u64)> {
+    let token = rt.subject_token(subject);
+    let mut deleted = 0;
+    let mut shredded = 0;
+    for region in rt.config().regions.keys() {
+        let store = rt.store(region).expect("configured region");
+        let mut mine = Vec::new();
+        for (tenant, object, id) in store.records_of_subject(subject).await? {
+            let version = store
+                .record(&tenant, &object, &id)
+                .await?
+                .map_or(0, |s| s.record.version as i64);
+            mine.push((tenant, object, id, version));
+        }
+        // A delete is a new version: the change feed carries it to every pipeline.
+        let mut tx = store.begin().await?;
+        for (tenant, object, id, version) in &mine {
+            if tx.delete_record(tenant, object, id, version + 1).await? {
+                deleted += 1;
+            }
+        }
+        tx.commit().await?;
+        shredded += store.shred_subject(&token).await?;
+    }
+    let mut sent = 0;
+    for p in rt.config().pipelines.clone() {
+        sent += rt.run_pipeline(&p, |_| {}).await?.sent;
+    }
+    Ok((token, deleted, shredded, sent))
 }
 
 /// `dss dsr erase`: delete the subject's records where they live, destroy their vault entries
@@ -407,34 +537,51 @@ pub fn dsr_erase(config: &Path, subject: &str) -> anyhow::Result<u8> {
     let config = load(config)?;
     runtime()?.block_on(async move {
         let rt = Runtime::open(config).await?;
-        let token = rt.subject_token(subject);
-        let mut deleted = 0;
-        let mut shredded = 0;
-        for region in rt.config().regions.keys() {
-            let store = rt.store(region).expect("configured region");
-            let mut mine = Vec::new();
-            for (tenant, object, id) in store.records_of_subject(subject).await? {
-                let version = store.record(&tenant, &object, &id).await?.map_or(0, |s| s.record.version as i64);
-                mine.push((tenant, object, id, version));
-            }
-            // A delete is a new version: the change feed carries it to every pipeline.
-            let mut tx = store.begin().await?;
-            for (tenant, object, id, version) in &mine {
-                if tx.delete_record(tenant, object, id, version + 1).await? {
-                    deleted += 1;
-                }
-            }
-            tx.commit().await?;
-            shredded += store.shred_subject(&token).await?;
-        }
+        let (token, deleted, shredded, sent) = erase_subject(&rt, subject).await?;
         println!("erased data subject {token}: {deleted} records deleted at home, {shredded} vault entries destroyed");
-        let mut summaries = Vec::new();
-        for p in rt.config().pipelines.clone() {
-            summaries.push(rt.run_pipeline(&p, |_| {}).await?);
-        }
-        let sent: u64 = summaries.iter().map(|s| s.sent).sum();
         println!("delete events sent through the pipelines: {sent} (see `dss audit query --subject {token} --decision delete`)");
         Ok(0)
+    })
+}
+
+type ReportData = (Vec<ledger::RouteCount>, Vec<(String, ledger::SubjectCount)>);
+
+/// Transfers per route and distinct subjects per destination and year, in every region.
+pub(crate) async fn report_data(
+    rt: &Runtime,
+    since: Option<&str>,
+    until: Option<&str>,
+) -> anyhow::Result<ReportData> {
+    let mut routes = Vec::new();
+    let mut subjects = Vec::new();
+    for region in rt.config().regions.keys() {
+        let (r, s) = rt
+            .store(region)
+            .expect("configured region")
+            .report(region, since, until)
+            .await?;
+        routes.extend(r);
+        subjects.extend(s.into_iter().map(|s| (region.clone(), s)));
+    }
+    Ok((routes, subjects))
+}
+
+/// The report as JSON.
+pub(crate) fn report_json(
+    since: Option<&str>,
+    until: Option<&str>,
+    routes: &[ledger::RouteCount],
+    subjects: &[(String, ledger::SubjectCount)],
+) -> serde_json::Value {
+    serde_json::json!({
+        "period": { "since": since, "until": until },
+        "transfers": routes.iter().map(|r| serde_json::json!({
+            "from": r.origin_region, "to": r.dest_region, "to_jurisdiction": r.dest_jurisdiction, "object": r.object,
+            "legal_basis": r.legal_basis, "decision": r.decision, "count": r.count,
+        })).collect::<Vec<_>>(),
+        "data_subjects": subjects.iter().map(|(origin, s)| serde_json::json!({
+            "from": origin, "to_jurisdiction": s.dest_jurisdiction, "year": s.year, "subjects": s.subjects, "sensitive_subjects": s.sensitive_subjects,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -448,30 +595,19 @@ pub fn report(
     let config = load(config)?;
     runtime()?.block_on(async move {
         let rt = Runtime::open(config).await?;
-        let mut routes = Vec::new();
-        let mut subjects = Vec::new();
-        for region in rt.config().regions.keys() {
-            let (r, s) = rt.store(region).expect("configured region").report(region, since, until).await?;
-            routes.extend(r);
-            subjects.extend(s.into_iter().map(|s| (region.clone(), s)));
-        }
+        let (routes, subjects) = report_data(&rt, since, until).await?;
         let mut out = std::io::stdout().lock();
         if json {
-            let doc = serde_json::json!({
-                "period": { "since": since, "until": until },
-                "transfers": routes.iter().map(|r| serde_json::json!({
-                    "from": r.origin_region, "to": r.dest_region, "to_jurisdiction": r.dest_jurisdiction, "object": r.object,
-                    "legal_basis": r.legal_basis, "decision": r.decision, "count": r.count,
-                })).collect::<Vec<_>>(),
-                "data_subjects": subjects.iter().map(|(origin, s)| serde_json::json!({
-                    "from": origin, "to_jurisdiction": s.dest_jurisdiction, "year": s.year, "subjects": s.subjects, "sensitive_subjects": s.sensitive_subjects,
-                })).collect::<Vec<_>>(),
-            });
+            let doc = report_json(since, until, &routes, &subjects);
             writeln!(out, "{doc}")?;
             return Ok(0);
         }
         writeln!(out, "transfers{}:", period(since, until))?;
-        writeln!(out, "  {:<14} {:<14} {:<4} {:<10} {:<12} {:<8} {:>8}", "from", "to", "", "object", "legal basis", "decision", "count")?;
+        writeln!(
+            out,
+            "  {:<14} {:<14} {:<4} {:<10} {:<12} {:<8} {:>8}",
+            "from", "to", "", "object", "legal basis", "decision", "count"
+        )?;
         for r in &routes {
             writeln!(
                 out,
@@ -480,15 +616,30 @@ pub fn report(
                 r.dest_region,
                 r.dest_jurisdiction,
                 r.object,
-                if r.legal_basis.is_empty() { "-" } else { &r.legal_basis },
+                if r.legal_basis.is_empty() {
+                    "-"
+                } else {
+                    &r.legal_basis
+                },
                 r.decision,
                 r.count
             )?;
         }
-        writeln!(out, "\ndistinct data subjects transferred, per destination jurisdiction and calendar year:")?;
-        writeln!(out, "  {:<14} {:<4} {:<6} {:>9} {:>10}", "from", "to", "year", "subjects", "sensitive")?;
+        writeln!(
+            out,
+            "\ndistinct data subjects transferred, per destination jurisdiction and calendar year:"
+        )?;
+        writeln!(
+            out,
+            "  {:<14} {:<4} {:<6} {:>9} {:>10}",
+            "from", "to", "year", "subjects", "sensitive"
+        )?;
         for (origin, s) in &subjects {
-            writeln!(out, "  {:<14} {:<4} {:<6} {:>9} {:>10}", origin, s.dest_jurisdiction, s.year, s.subjects, s.sensitive_subjects)?;
+            writeln!(
+                out,
+                "  {:<14} {:<4} {:<6} {:>9} {:>10}",
+                origin, s.dest_jurisdiction, s.year, s.subjects, s.sensitive_subjects
+            )?;
         }
         Ok(0)
     })

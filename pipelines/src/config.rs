@@ -50,6 +50,9 @@ pub struct ConfigFile {
     /// `max_batch_records`).
     #[serde(default)]
     pub pipelines: BTreeMap<String, PipelineSpec>,
+    /// The gRPC gateway of each region (`dss serve`).
+    #[serde(default)]
+    pub gateway: Option<crate::gateway_config::GatewayFile>,
 }
 
 /// A region of the deployment.
@@ -110,6 +113,8 @@ pub struct Config {
     pub tenants: BTreeMap<String, (String, Option<SeedConfig>)>,
     /// Validated pipelines, by name order.
     pub pipelines: Vec<Pipeline>,
+    /// The gateway section.
+    pub gateway: crate::gateway_config::Gateway,
 }
 
 /// Why a configuration cannot be used.
@@ -138,9 +143,21 @@ impl Config {
                 error,
             })
         };
+        Self::from_text(path, read(path)?)
+    }
+
+    /// Validates configuration text as if it were the file at `path` (relative paths resolve
+    /// against that file's directory).
+    pub fn from_text(path: &Path, text: String) -> Result<Self, ConfigError> {
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|error| ConfigError::Read {
+                path: p.display().to_string(),
+                error,
+            })
+        };
         let source = Source {
             name: path.display().to_string(),
-            text: read(path)?,
+            text,
         };
         let file: ConfigFile = parse_yaml(&source).map_err(|d| Diagnostics(vec![d]))?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -299,6 +316,18 @@ impl Config {
                 }
             }
         }
+        let gateway = crate::gateway_config::validate(
+            file.gateway.as_ref().unwrap_or(&Default::default()),
+            base,
+            &regions,
+            &tenants,
+            &set,
+            &mut |at, path, message| {
+                let (line, column) =
+                    at.unwrap_or_else(|| dss_policies::diag::locate_key(&source.text, "gateway"));
+                problem(&mut diags, line, column, path, message);
+            },
+        );
         if !diags.is_empty() {
             return Err(Diagnostics(diags).into());
         }
@@ -310,6 +339,7 @@ impl Config {
             regions,
             tenants,
             pipelines,
+            gateway,
         })
     }
 }

@@ -14,8 +14,9 @@
 pub mod config;
 mod connectors;
 mod file;
+pub mod gateway_config;
 pub mod runtime;
 pub mod seed;
 
 pub use config::Config;
-pub use runtime::{RouteSummary, Runtime};
+pub use runtime::{Leg, RouteSummary, RunError, Runtime, seal_vault, transfer_entry};

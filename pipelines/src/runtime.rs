@@ -22,8 +22,8 @@ use dss_core::Record;
 use dss_core::vault::VaultEntry;
 use dss_policies::pipeline::{OnDeadLetter, Pipeline, Schedule};
 use dss_policies::{
-    ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, RuleRef, Scanner,
-    SubjectThreshold,
+    ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, RuleRef,
+    Scanner, SubjectThreshold,
 };
 use dss_store::dead_letters::DeadLetter;
 use dss_store::ledger::{FieldAction, Transfer};
@@ -449,63 +449,24 @@ impl Runtime {
                         op: "upsert".into(),
                         body: serde_json::to_string(&record).expect("records serialize"),
                     });
-                    for w in outcome.vault.drain(..) {
-                        let sealed = self
-                            .keys
-                            .seal(&w.token, &w.value)
-                            .map_err(|e| RunError::Keys(e.to_string()))?;
-                        vault.push(VaultEntry {
-                            token: w.token,
-                            subject: outcome.subject_token.clone(),
-                            sealed,
-                        });
-                    }
+                    vault.extend(seal_vault(&self.keys, &mut outcome)?);
                 } else {
                     summary.blocked += 1;
                 }
-                transfers.push(Transfer {
-                    timestamp: now.clone(),
-                    pipeline: p.name.clone(),
-                    run_id: run_id.clone(),
-                    origin_region: from.into(),
-                    origin_jurisdiction: origin_j.clone(),
-                    dest_region: to.into(),
-                    dest_jurisdiction: dest_j.clone(),
-                    object: record.object.to_string(),
-                    record_id: record.id.clone(),
-                    subject: outcome.subject_token.clone(),
-                    decision: decision.into(),
-                    fields: outcome
-                        .fields
-                        .iter()
-                        .filter(|d| d.is_notable())
-                        .map(|d| FieldAction {
-                            path: d.path.to_string(),
-                            class: d.class.to_string(),
-                            action: d.action.to_string(),
-                            rule: set.rule_name(d.rule).to_owned(),
-                        })
-                        .collect(),
-                    reasons: outcome.reasons.iter().map(|r| r.message.clone()).collect(),
-                    legal_basis: p
-                        .route
-                        .legal_basis
-                        .map(|b| b.as_str().to_owned())
-                        .or_else(|| {
-                            record
-                                .subject
-                                .as_ref()
-                                .and_then(|s| s.legal_basis)
-                                .map(|b| b.as_str().to_owned())
-                        }),
-                    conditions: p
-                        .route
-                        .conditions
-                        .iter()
-                        .map(|c| c.as_str().to_owned())
-                        .collect(),
-                    policy_version: set.version().to_owned(),
-                });
+                transfers.push(transfer_entry(
+                    set,
+                    &p.route,
+                    Leg {
+                        pipeline: &p.name,
+                        run_id: &run_id,
+                        now: &now,
+                        origin_jurisdiction: &origin_j,
+                        dest_jurisdiction: &dest_j,
+                    },
+                    &record,
+                    &outcome,
+                    decision,
+                ));
             }
             // One origin transaction: what crosses, what was logged, and how far we got.
             let mut tx = origin.begin().await.map_err(oerr)?;
@@ -620,6 +581,92 @@ impl Runtime {
         total.to = p.route.to.to_string();
         Ok(total)
     }
+}
+
+/// Who logs a decision: the pipeline (or gateway) and run, when, and the jurisdictions of the
+/// route.
+#[derive(Clone, Copy, Debug)]
+pub struct Leg<'a> {
+    /// Pipeline name (`gateway` for reads through the gateway).
+    pub pipeline: &'a str,
+    /// Run id.
+    pub run_id: &'a str,
+    /// RFC 3339 time.
+    pub now: &'a str,
+    /// Origin jurisdiction code.
+    pub origin_jurisdiction: &'a str,
+    /// Destination jurisdiction code.
+    pub dest_jurisdiction: &'a str,
+}
+
+/// The transfer-log entry of one decision (`transfer`, `block` or `delete`): field actions,
+/// reasons, legal basis and conditions relied on — never a value.
+pub fn transfer_entry(
+    set: &PolicySet,
+    route: &RouteSpec,
+    leg: Leg<'_>,
+    record: &Record,
+    outcome: &Outcome,
+    decision: &str,
+) -> Transfer {
+    Transfer {
+        timestamp: leg.now.to_owned(),
+        pipeline: leg.pipeline.to_owned(),
+        run_id: leg.run_id.to_owned(),
+        origin_region: route.from.to_string(),
+        origin_jurisdiction: leg.origin_jurisdiction.to_owned(),
+        dest_region: route.to.to_string(),
+        dest_jurisdiction: leg.dest_jurisdiction.to_owned(),
+        object: record.object.to_string(),
+        record_id: record.id.clone(),
+        subject: outcome.subject_token.clone(),
+        decision: decision.into(),
+        fields: outcome
+            .fields
+            .iter()
+            .filter(|d| d.is_notable())
+            .map(|d| FieldAction {
+                path: d.path.to_string(),
+                class: d.class.to_string(),
+                action: d.action.to_string(),
+                rule: set.rule_name(d.rule).to_owned(),
+            })
+            .collect(),
+        reasons: outcome.reasons.iter().map(|r| r.message.clone()).collect(),
+        legal_basis: route
+            .legal_basis
+            .map(|b| b.as_str().to_owned())
+            .or_else(|| {
+                record
+                    .subject
+                    .as_ref()
+                    .and_then(|s| s.legal_basis)
+                    .map(|b| b.as_str().to_owned())
+            }),
+        conditions: route
+            .conditions
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect(),
+        policy_version: set.version().to_owned(),
+    }
+}
+
+/// The vault entries of the tokens an outcome made, sealed for the origin's vault.
+pub fn seal_vault(keys: &Keyring, outcome: &mut Outcome) -> Result<Vec<VaultEntry>, RunError> {
+    outcome
+        .vault
+        .drain(..)
+        .map(|w| {
+            Ok(VaultEntry {
+                sealed: keys
+                    .seal(&w.token, &w.value)
+                    .map_err(|e| RunError::Keys(e.to_string()))?,
+                token: w.token,
+                subject: outcome.subject_token.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The head-count thresholds of the origin jurisdiction that the pipeline's conditions do not

@@ -256,6 +256,38 @@ impl Store {
         }))
     }
 
+    /// Live records of a tenant and object kind last changed after feed position `after`, in
+    /// feed order, at most `limit`, each with its position: a page for listing (a record
+    /// changed while a client pages moves to the end; none is skipped).
+    pub async fn list_records(
+        &self,
+        tenant: &str,
+        object: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(Record, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT body, feed_seq FROM records WHERE tenant = $1 AND object = $2 AND feed_seq > $3 \
+             AND deleted = 0 ORDER BY feed_seq LIMIT $4",
+        )
+        .bind(tenant)
+        .bind(object)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(body, seq)| {
+                Record::from_json(body.as_bytes())
+                    .map(|r| (r, seq))
+                    .map_err(|e| StoreError::Corrupt {
+                        what: "record body",
+                        why: e.to_string(),
+                    })
+            })
+            .collect()
+    }
+
     /// Changes of `tenant` after `after_seq`, in order, at most `limit`.
     pub async fn changes(
         &self,

@@ -1,0 +1,238 @@
+//! Residency-aware access: a caller from another jurisdiction sees a region's CRM records only
+//! as the policy plan of that route lets them cross, exactly as a pipeline transfer would,
+//! and every such read is written to the region's transfer log (with the vault entries of the
+//! tokens it made) before the answer leaves.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use dss_core::Record;
+use dss_pipelines::gateway_config::Caller;
+use dss_pipelines::{Leg, Runtime, seal_vault, transfer_entry};
+use dss_policies::{Decision, Evaluator, Outcome, Planner, RouteSpec, Scanner};
+use dss_store::Store;
+use tonic::Status;
+
+use super::limits::Limits;
+use super::metrics::Metrics;
+use super::proto;
+
+/// One region's gateway state, shared by its services.
+pub struct Gate {
+    pub(crate) rt: Arc<Runtime>,
+    pub(crate) region: String,
+    pub(crate) store: Store,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) limits: Arc<Limits>,
+    pub(crate) scanner: Scanner,
+    /// Compiled plans per (caller, direction).
+    planners: Mutex<HashMap<(String, bool), Arc<Planner>>>,
+    /// Wakes watchers after a write through this gateway.
+    pub(crate) changed: tokio::sync::watch::Sender<u64>,
+}
+
+/// A record as a caller may see it.
+pub struct Seen {
+    /// The record as it crosses (`None` when blocked).
+    pub record: Option<Record>,
+    /// The decision, for reads across a border.
+    pub decision: Option<proto::Decision>,
+    /// The id as it crossed (tokenized when it holds personal data).
+    pub id: String,
+}
+
+impl Gate {
+    /// The state of `region`'s gateway.
+    pub fn new(
+        rt: Arc<Runtime>,
+        region: &str,
+        metrics: Arc<Metrics>,
+        limits: Arc<Limits>,
+    ) -> anyhow::Result<Self> {
+        let store = rt
+            .store(region)
+            .ok_or_else(|| anyhow::anyhow!("region {region} is not configured"))?
+            .clone();
+        Ok(Self {
+            rt,
+            region: region.to_owned(),
+            store,
+            metrics,
+            limits,
+            scanner: Scanner::new(),
+            planners: Mutex::new(HashMap::new()),
+            changed: tokio::sync::watch::Sender::new(0),
+        })
+    }
+
+    /// Checks that `tenant` lives in this region and applies its rate limit.
+    pub fn local_tenant(&self, tenant: &str) -> Result<(), Status> {
+        match self.rt.config().tenants.get(tenant) {
+            Some((region, _)) if *region == self.region => self.limits.tenant(tenant),
+            Some((region, _)) => Err(Status::failed_precondition(format!(
+                "tenant {tenant:?} lives in {region}: call that region's gateway"
+            ))),
+            None => Err(Status::not_found(format!("no tenant {tenant:?}"))),
+        }
+    }
+
+    fn jurisdiction_of(&self, region: &str) -> Option<String> {
+        let set = self.rt.policy();
+        set.region(region).map(|j| j.code.to_string())
+    }
+
+    /// Whether the caller is in another jurisdiction than this region.
+    pub fn crosses(&self, caller: &Caller) -> bool {
+        self.jurisdiction_of(caller.region.as_str()) != self.jurisdiction_of(&self.region)
+    }
+
+    /// The plan of the caller's route: out of this region (`inbound` false) or into it.
+    pub fn planner(&self, caller: &Caller, inbound: bool) -> Result<Arc<Planner>, Status> {
+        let key = (caller.name.clone(), inbound);
+        if let Some(p) = self.planners.lock().expect("planner cache").get(&key) {
+            return Ok(p.clone());
+        }
+        let here = dss_core::RegionId::new(&self.region).expect("configured regions are valid");
+        let (from, to) = if inbound {
+            (caller.region.clone(), here)
+        } else {
+            (here, caller.region.clone())
+        };
+        let route = RouteSpec {
+            from,
+            to,
+            to_tenant: None,
+            purpose: caller.purpose.clone(),
+            legal_basis: caller.legal_basis,
+            conditions: caller.conditions.clone(),
+        };
+        let planner = Arc::new(
+            Planner::new(self.rt.policy().clone(), route)
+                .map_err(|e| Status::failed_precondition(e.to_string()))?,
+        );
+        self.planners
+            .lock()
+            .expect("planner cache")
+            .insert(key, planner.clone());
+        Ok(planner)
+    }
+
+    /// What a caller may see of `records` (live or deleted): untouched in the same
+    /// jurisdiction; across a border, decided by the route's plan, with every decision logged
+    /// (and the tokens made kept in this region's vault) in one transaction before returning.
+    pub async fn read(&self, caller: &Caller, records: Vec<Record>) -> Result<Vec<Seen>, Status> {
+        if !self.crosses(caller) {
+            return Ok(records
+                .into_iter()
+                .map(|r| Seen {
+                    id: r.id.clone(),
+                    record: Some(r),
+                    decision: None,
+                })
+                .collect());
+        }
+        let planner = self.planner(caller, false)?;
+        let set = self.rt.policy();
+        let route = planner.route();
+        let route_name = format!("{} -> {}", route.from, route.to);
+        let origin_j = set.jurisdiction(planner.origin()).code.to_string();
+        let dest_j = set.jurisdiction(planner.destination()).code.to_string();
+        let now = dss_core::time::now_rfc3339();
+        let run_id = format!("read:{}", caller.name);
+        let leg = Leg {
+            pipeline: "gateway",
+            run_id: &run_id,
+            now: &now,
+            origin_jurisdiction: &origin_j,
+            dest_jurisdiction: &dest_j,
+        };
+        let mut evaluator = Evaluator::new(&planner, self.rt.keys(), &self.scanner)
+            .collect_vault(true)
+            .with_now(now.clone());
+        let mut outcome = Outcome::default();
+        let mut vault = Vec::new();
+        let mut log = Vec::new();
+        let mut seen = Vec::with_capacity(records.len());
+        for mut record in records {
+            evaluator.evaluate(&mut record, &mut outcome);
+            let transfer = outcome.decision == Decision::Transfer;
+            let decision = if transfer { "transfer" } else { "block" };
+            log.push(transfer_entry(set, route, leg, &record, &outcome, decision));
+            let transformed = outcome
+                .fields
+                .iter()
+                .any(|d| d.action != dss_policies::ActionKind::Pass);
+            self.metrics.record(
+                &route_name,
+                match (transfer, transformed) {
+                    (false, _) => "blocked",
+                    (true, true) => "transformed",
+                    (true, false) => "transferred",
+                },
+            );
+            if transfer {
+                vault.extend(seal_vault(self.rt.keys(), &mut outcome).map_err(internal)?);
+            }
+            seen.push(Seen {
+                id: record.id.clone(),
+                decision: Some(decision_proto(set, &route_name, &outcome)),
+                record: transfer.then_some(record),
+            });
+        }
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        tx.put_vault_all(&vault).await.map_err(internal)?;
+        tx.append_transfers(&self.region, &log)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(seen)
+    }
+}
+
+/// The decision message of an outcome.
+pub(super) fn decision_proto(
+    set: &dss_policies::PolicySet,
+    route: &str,
+    outcome: &Outcome,
+) -> proto::Decision {
+    proto::Decision {
+        decision: match outcome.decision {
+            Decision::Transfer => "transfer",
+            Decision::Block => "block",
+        }
+        .into(),
+        route: route.to_owned(),
+        fields: outcome
+            .fields
+            .iter()
+            .filter(|d| d.is_notable())
+            .map(|d| proto::FieldAction {
+                path: d.path.to_string(),
+                class: d.class.to_string(),
+                action: d.action.to_string(),
+                rule: set.rule_name(d.rule).to_owned(),
+            })
+            .collect(),
+        reasons: outcome.reasons.iter().map(|r| r.message.clone()).collect(),
+        policy_version: set.version().to_owned(),
+    }
+}
+
+/// An internal failure: logged in full here, reported without detail to the caller (it may
+/// name stored values).
+pub(super) fn internal(e: impl std::fmt::Display) -> Status {
+    tracing::error!(error = %e, "internal error");
+    Status::internal("internal error (see the gateway's log)")
+}
+
+/// The message of a record.
+pub(super) fn record_proto(r: &Record) -> proto::Record {
+    proto::Record {
+        id: r.id.clone(),
+        object: r.object.to_string(),
+        tenant: r.tenant.clone(),
+        region: r.region.to_string(),
+        version: r.version,
+        json: serde_json::to_string(r).expect("records serialize"),
+    }
+}

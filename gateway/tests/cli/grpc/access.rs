@@ -1,0 +1,462 @@
+//! Roles, tenants, residency-aware reads and writes, rate limits and Watch.
+
+use std::time::{Duration, Instant};
+
+use dss_gateway::server::auth::Rpc;
+use dss_gateway::server::proto;
+use dss_pipelines::gateway_config::Role;
+use tokio_stream::StreamExt as _;
+use tonic::transport::Channel;
+
+use super::{Deployment, bearer, crm, get_request};
+
+/// A caller of the deployment: a channel, and a token when it has no certificate.
+struct Who {
+    ch: Channel,
+    token: Option<&'static str>,
+}
+
+impl Who {
+    fn req<T>(&self, msg: T) -> tonic::Request<T> {
+        match self.token {
+            Some(t) => bearer(msg, t),
+            None => tonic::Request::new(msg),
+        }
+    }
+}
+
+async fn who(d: &Deployment, role: Role) -> Who {
+    match role {
+        Role::Admin => Who {
+            ch: d.as_cert("cn-admin").await,
+            token: None,
+        },
+        Role::Integration => Who {
+            ch: d.as_cert("cn-app").await,
+            token: None,
+        },
+        Role::Dpo => Who {
+            ch: d.channel(None).await.unwrap(),
+            token: Some("dpo-secret-token"),
+        },
+        Role::Reader => Who {
+            ch: d.channel(None).await.unwrap(),
+            token: Some("reader-secret-token"),
+        },
+    }
+}
+
+const PIPELINE: &str = "version: 1\npipelines:\n  p:\n    source: { connector: crm, region: cn-beijing, tenant: cn-hq }\n    destination: { connector: crm, region: eu-frankfurt, tenant: eu-sales }\n    objects: [contact]\n    purpose: crm_sync\n    legal_basis: contract\n";
+
+/// Makes one call of `rpc` with a small valid request.
+async fn call(w: &Who, rpc: Rpc, contact: &dss_core::Record) -> Result<(), tonic::Status> {
+    use proto::audit_service_client::AuditServiceClient as Audit;
+    use proto::dsr_service_client::DsrServiceClient as Dsr;
+    use proto::pipeline_service_client::PipelineServiceClient as Pipelines;
+    use proto::policy_service_client::PolicyServiceClient as Policy;
+    let ch = w.ch.clone();
+    let new = format!(
+        r#"{{"id":"con-new-{:?}","object":"contact","tenant":"cn-hq","region":"cn-beijing","fields":{{"status":"active"}}}}"#,
+        std::time::SystemTime::now()
+    );
+    match rpc {
+        Rpc::CrmGet => crm(ch).get(w.req(get_request(contact))).await.map(drop),
+        Rpc::CrmList => crm(ch)
+            .list(w.req(proto::ListRequest {
+                tenant: "cn-hq".into(),
+                object: "contact".into(),
+                ..Default::default()
+            }))
+            .await
+            .map(drop),
+        Rpc::CrmUpsert => crm(ch)
+            .upsert(w.req(proto::UpsertRequest {
+                json: new,
+                expected_version: 0,
+            }))
+            .await
+            .map(drop),
+        Rpc::CrmDelete => crm(ch)
+            .delete(w.req(proto::DeleteRequest {
+                r#ref: Some(proto::RecordRef {
+                    tenant: "cn-hq".into(),
+                    object: "contact".into(),
+                    id: "no-such".into(),
+                }),
+                expected_version: 1,
+            }))
+            .await
+            .map(drop),
+        Rpc::CrmWatch => crm(ch)
+            .watch(w.req(proto::WatchRequest {
+                tenant: "cn-hq".into(),
+                after_seq: i64::MAX - 1,
+                objects: vec![],
+            }))
+            .await
+            .map(drop),
+        Rpc::PolicyDryRun => Policy::new(ch)
+            .dry_run(w.req(proto::DryRunRequest {
+                pipeline_yaml: PIPELINE.into(),
+                ..Default::default()
+            }))
+            .await
+            .map(drop),
+        Rpc::PipelineList => Pipelines::new(ch)
+            .list(w.req(proto::ListPipelinesRequest {}))
+            .await
+            .map(drop),
+        Rpc::PipelineValidate => Pipelines::new(ch)
+            .validate(w.req(proto::ValidateRequest {
+                config_yaml: "version: 1\nregions: {}\n".into(),
+            }))
+            .await
+            .map(drop),
+        Rpc::PipelineRun => Pipelines::new(ch)
+            .run(w.req(proto::RunRequest {
+                pipeline: "no-such".into(),
+            }))
+            .await
+            .map(drop),
+        Rpc::PipelineStatus => Pipelines::new(ch)
+            .status(w.req(proto::StatusRequest {
+                pipeline: "hq-to-eu".into(),
+            }))
+            .await
+            .map(drop),
+        Rpc::AuditQuery => Audit::new(ch)
+            .query(w.req(proto::AuditQuery::default()))
+            .await
+            .map(drop),
+        Rpc::AuditVerify => Audit::new(ch)
+            .verify(w.req(proto::VerifyRequest {}))
+            .await
+            .map(drop),
+        Rpc::AuditExport => Audit::new(ch)
+            .export(w.req(proto::AuditQuery::default()))
+            .await
+            .map(drop),
+        Rpc::AuditReport => Audit::new(ch)
+            .report(w.req(proto::ReportRequest::default()))
+            .await
+            .map(drop),
+        Rpc::DsrAccess => Dsr::new(ch)
+            .access(w.req(proto::SubjectRequest {
+                subject: "nobody".into(),
+            }))
+            .await
+            .map(drop),
+        Rpc::DsrErase => Dsr::new(ch)
+            .erase(w.req(proto::SubjectRequest {
+                subject: "nobody".into(),
+            }))
+            .await
+            .map(drop),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rpc_admits_exactly_its_roles_and_no_other_tenant() {
+    let d = Deployment::start("").await;
+    let contact = d.a_contact().await;
+    for role in Role::ALL {
+        let w = who(&d, role).await;
+        for rpc in Rpc::ALL {
+            let result = call(&w, rpc, &contact).await;
+            let denied = matches!(&result, Err(s) if s.code() == tonic::Code::PermissionDenied);
+            let allowed = rpc.roles().contains(&role);
+            assert_eq!(denied, !allowed, "{role:?} calling {rpc:?}: {result:?}");
+            if allowed {
+                // Allowed calls may still fail on their input, never on authentication.
+                if let Err(s) = &result {
+                    assert!(
+                        matches!(
+                            s.code(),
+                            tonic::Code::NotFound | tonic::Code::InvalidArgument
+                        ),
+                        "{role:?} calling {rpc:?}: {s}"
+                    );
+                }
+            }
+        }
+    }
+    // A tenant the caller is not granted, read or written, is denied whatever the role.
+    let eu = proto::GetRequest {
+        r#ref: Some(proto::RecordRef {
+            tenant: "eu-sales".into(),
+            object: "contact".into(),
+            id: "x".into(),
+        }),
+    };
+    let err = crm(d.as_cert("cn-app").await).get(eu).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::PermissionDenied, "{err}");
+    let err = crm(d.as_cert("eu-reader").await)
+        .get(get_request(&contact))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::PermissionDenied, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_border_read_is_transformed_and_logged() {
+    let d = Deployment::start("").await;
+    let contact = d.a_contact().await;
+    let name = contact
+        .fields
+        .get("name")
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let email = contact
+        .fields
+        .get("email")
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Same jurisdiction: the record as stored.
+    let home = crm(d.as_cert("cn-app").await)
+        .get(get_request(&contact))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(home.record.unwrap().json.contains(&name));
+    assert!(home.decision.is_none());
+
+    // Frankfurt reading Beijing: tokens and masks, never the raw values.
+    let abroad = crm(d.as_cert("eu-app").await)
+        .get(get_request(&contact))
+        .await
+        .unwrap()
+        .into_inner();
+    let decision = abroad.decision.unwrap();
+    assert_eq!(decision.decision, "transfer");
+    assert_eq!(decision.route, "cn-beijing -> eu-frankfurt");
+    let json = abroad.record.unwrap().json;
+    assert!(!json.contains(&name) && !json.contains(&email), "{json}");
+    let seen: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        seen["fields"]["name"].as_str().unwrap().starts_with("tok_"),
+        "{json}"
+    );
+    assert!(
+        seen["fields"]["email"].as_str().unwrap().contains("***@"),
+        "{json}"
+    );
+    assert!(
+        decision
+            .fields
+            .iter()
+            .any(|f| f.path == "name" && f.action == "tokenize")
+    );
+
+    // The read is in Beijing's transfer log, without values.
+    let log = proto::audit_service_client::AuditServiceClient::new(d.channel(None).await.unwrap())
+        .query(bearer(
+            proto::AuditQuery {
+                pipeline: "gateway".into(),
+                ..Default::default()
+            },
+            "dpo-secret-token",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(log.entries.len(), 1, "{:?}", log.entries);
+    let entry = &log.entries[0].json;
+    assert!(
+        entry.contains(r#""run_id":"read:eu-app""#)
+            && entry.contains(r#""dest_region":"eu-frankfurt""#),
+        "{entry}"
+    );
+    assert!(!entry.contains(&name) && !entry.contains(&email), "{entry}");
+
+    // A List across the border: every item decided, the blocked ones without a record.
+    let page = crm(d.as_cert("eu-app").await)
+        .list(proto::ListRequest {
+            tenant: "cn-hq".into(),
+            object: "contact".into(),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.items.len(), 30);
+    for item in &page.items {
+        let d = item.decision.as_ref().unwrap();
+        assert_eq!(item.record.is_some(), d.decision == "transfer", "{d:?}");
+    }
+    assert!(page.items.iter().any(|i| i.record.is_some()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_from_abroad_is_stored_as_it_crossed_or_refused() {
+    let d = Deployment::start("").await;
+    let mut eu = crm(d.as_cert("eu-app").await);
+    let record = |id: &str, extra: &str| {
+        format!(
+            r#"{{"id":"{id}","object":"contact","tenant":"cn-hq","region":"eu-frankfurt","subject":{{"id":"subj-de-9","country":"DE","consent":"granted"}},"fields":{{"name":"Jonas Weber","email":"jonas@beispiel.de"{extra}}}}}"#
+        )
+    };
+    let ok = eu
+        .clone()
+        .upsert(proto::UpsertRequest {
+            json: record("con-w1", ""),
+            expected_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ok.version, 1);
+    let stored =
+        d.rt.store("cn-beijing")
+            .unwrap()
+            .record("cn-hq", "contact", "con-w1")
+            .await
+            .unwrap()
+            .unwrap();
+    let json = serde_json::to_string(&stored.record).unwrap();
+    assert!(
+        !json.contains("Jonas Weber") && !json.contains("jonas@"),
+        "{json}"
+    );
+
+    let err = eu
+        .clone()
+        .upsert(proto::UpsertRequest {
+            json: record("con-w2", r#","id_number":"110101199003074514""#),
+            expected_version: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::FailedPrecondition, "{err}");
+
+    // Optimistic concurrency: a stale expected version is refused.
+    let err = eu
+        .upsert(proto::UpsertRequest {
+            json: record("con-w1", ""),
+            expected_version: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Aborted, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_streams_changes_in_order_and_resumes_from_a_sequence_number() {
+    let d = Deployment::start("").await;
+    let mut app = crm(d.as_cert("cn-app").await);
+    let start =
+        d.rt.store("cn-beijing")
+            .unwrap()
+            .changes("cn-hq", 0, 100_000)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .seq;
+    let mut stream = app
+        .clone()
+        .watch(proto::WatchRequest {
+            tenant: "cn-hq".into(),
+            after_seq: start,
+            objects: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for n in 1..=3 {
+        let json = format!(
+            r#"{{"id":"w-{n}","object":"account","tenant":"cn-hq","region":"cn-beijing","fields":{{"n":{n}}}}}"#
+        );
+        app.clone()
+            .upsert(proto::UpsertRequest {
+                json,
+                expected_version: 0,
+            })
+            .await
+            .unwrap();
+    }
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let c = tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        got.push((c.seq, c.id, c.op));
+    }
+    let ids: Vec<&str> = got.iter().map(|g| g.1.as_str()).collect();
+    assert_eq!(ids, ["w-1", "w-2", "w-3"]);
+    assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "{got:?}");
+
+    // Resume after the first: the other two, in order.
+    let mut resumed = app
+        .watch(proto::WatchRequest {
+            tenant: "cn-hq".into(),
+            after_seq: got[0].0,
+            objects: vec!["account".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for want in ["w-2", "w-3"] {
+        let c = tokio::time::timeout(Duration::from_secs(20), resumed.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.id, want);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_admits_its_rate_and_rejects_the_rest_with_a_retry_hint() {
+    let d =
+        Deployment::start("  rate_limits: { per_client: { per_second: 20, burst: 10 } }\n").await;
+    let contact = d.a_contact().await;
+    let ch = d.as_cert("cn-app").await;
+    let started = Instant::now();
+    let run_for = Duration::from_millis(1500);
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let client = crm(ch.clone());
+        let req = get_request(&contact);
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut limited) = (0u32, 0u32);
+            while started.elapsed() < run_for {
+                match client.clone().get(req.clone()).await {
+                    Ok(_) => ok += 1,
+                    Err(s) if s.code() == tonic::Code::ResourceExhausted => {
+                        assert!(s.metadata().get("retry-after-ms").is_some(), "{s}");
+                        limited += 1;
+                    }
+                    Err(s) => panic!("{s}"),
+                }
+            }
+            (ok, limited)
+        }));
+    }
+    let (mut ok, mut limited) = (0, 0);
+    for t in tasks {
+        let (o, l) = t.await.unwrap();
+        ok += o;
+        limited += l;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // A burst of 10, then 20 a second: the admitted count follows the rate, whatever the
+    // number of clients.
+    let most = 10.0 + 20.0 * elapsed + 1.0;
+    assert!(
+        f64::from(ok) <= most,
+        "{ok} admitted in {elapsed:.2} s (at most {most:.0})"
+    );
+    assert!(
+        f64::from(ok) >= 10.0 + 20.0 * 1.4 - 3.0,
+        "{ok} admitted in {elapsed:.2} s"
+    );
+    assert!(limited > ok, "{limited} limited");
+}

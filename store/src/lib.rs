@@ -81,6 +81,9 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Reads that need no transaction: on SQLite a few more connections (WAL lets them read
+    /// while the one writer writes), on PostgreSQL the same pool.
+    readers: AnyPool,
     backend: Backend,
 }
 
@@ -132,7 +135,29 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool, backend })
+        let readers = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(3)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Executor as _;
+                            conn.execute("PRAGMA query_only = ON; PRAGMA cache_size = -8192;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(AnyConnectOptions::from_str(&url)?)
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Self {
+            pool,
+            readers,
+            backend,
+        })
     }
 
     /// The database behind the store.
@@ -152,8 +177,14 @@ impl Store {
         &self.pool
     }
 
+    /// The pool for reads outside transactions.
+    pub(crate) fn readers(&self) -> &AnyPool {
+        &self.readers
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
+        self.readers.close().await;
         self.pool.close().await;
     }
 }

@@ -238,7 +238,7 @@ impl Store {
         .bind(tenant)
         .bind(object)
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.readers())
         .await?;
         let Some(row) = row else { return Ok(None) };
         let body: String = row.try_get("body")?;
@@ -274,7 +274,7 @@ impl Store {
         .bind(object)
         .bind(after)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(self.readers())
         .await?;
         rows.into_iter()
             .map(|(body, seq)| {
@@ -300,7 +300,7 @@ impl Store {
                 .bind(tenant)
                 .bind(after_seq)
                 .bind(limit)
-                .fetch_all(self.pool())
+                .fetch_all(self.readers())
                 .await?;
         Ok(rows
             .into_iter()

@@ -60,12 +60,10 @@ impl Metrics {
         let mut registry = Registry::with_prefix("dss");
         let requests = Family::<MethodCode, Counter>::default();
         let latency = Family::<Method, Histogram>::new_with_constructor(|| {
-            Histogram::new(
-                [
-                    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
-                    0.1, 0.25, 1.0,
-                ],
-            )
+            Histogram::new([
+                0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
+                0.1, 0.25, 1.0,
+            ])
         });
         let records = Family::<RouteOutcome, Counter>::default();
         let rate_limited = Family::<Scope, Counter>::default();

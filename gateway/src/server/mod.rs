@@ -141,7 +141,15 @@ pub async fn start(
     metrics.set_ready(true);
     let mut stopping = stop;
     let done = tokio::spawn(async move {
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        // Small gRPC messages must not wait for Nagle's algorithm (40 ms with delayed ACKs).
+        let incoming = tokio_stream::StreamExt::map(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            |stream| {
+                let stream = stream?;
+                stream.set_nodelay(true)?;
+                Ok::<_, std::io::Error>(stream)
+            },
+        );
         router
             .serve_with_incoming_shutdown(incoming, async move {
                 let _ = stopping.wait_for(|s| *s).await;

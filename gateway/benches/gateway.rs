@@ -1,0 +1,196 @@
+//! The gateway under load, on loopback with mutual TLS — `cargo bench -p dss-gateway --bench
+//! gateway [-- --quick]`. A load generator, not a criterion bench, because it reports
+//! percentiles and a rate under concurrency:
+//!
+//! 1. CRM Get, one call at a time: the store read directly (the baseline, in the same process)
+//!    and the same read through the gateway over mTLS; p50 and p99 of each and of the
+//!    difference (the latency the gateway adds);
+//! 2. Get calls per second with 64 concurrent clients (each its own TLS connection);
+//! 3. a residency-aware List of 1,000 contacts across a border (Beijing → Frankfurt caller):
+//!    every record through the policy plan, the reads written to the transfer log.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dss_gateway::certs::Ca;
+use dss_gateway::server::{self, proto};
+use dss_pipelines::{Config, Runtime};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run(quick));
+}
+
+async fn run(quick: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("bench CA").unwrap();
+    let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    put("ca.pem", &ca.cert_pem);
+    let server_cert = ca.server("cn-beijing").unwrap();
+    put("cn-beijing.pem", &server_cert.cert_pem);
+    put("cn-beijing.key", &server_cert.key_pem);
+    put(
+        "dss.yaml",
+        r#"
+version: 1
+data_dir: data
+regions: { cn-beijing: {}, eu-frankfurt: {} }
+tenants:
+  cn-hq: { region: cn-beijing, seed: { contacts: 2000, seed: 11 } }
+gateway:
+  listen: { cn-beijing: 127.0.0.1:0 }
+  tls: { ca: ca.pem, cert: "{region}.pem", key: "{region}.key", client_auth: required }
+  callers:
+    cn-app: { role: integration, region: cn-beijing, tenants: [cn-hq], certificate: cn-app }
+    eu-app: { role: integration, region: eu-frankfurt, tenants: [cn-hq], certificate: eu-app,
+              purpose: crm_sync, legal_basis: contract, conditions: [standard_contract, regulator_filing] }
+"#,
+    );
+    let config = Config::load(&dir.path().join("dss.yaml")).unwrap();
+    let rt = Arc::new(Runtime::open(config).await.unwrap());
+    rt.seed().await.unwrap();
+    let (_stop, stopping) = tokio::sync::watch::channel(false);
+    let serving = server::start(rt.clone(), "cn-beijing", stopping)
+        .await
+        .unwrap();
+    let store = rt.store("cn-beijing").unwrap().clone();
+    let ids: Vec<String> = store
+        .list_records("cn-hq", "contact", 0, 2000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(r, _)| r.id)
+        .collect();
+    let channel = |name: &'static str| {
+        let cert = ca.client(name, false).unwrap();
+        let tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(&ca.cert_pem))
+            .identity(Identity::from_pem(&cert.cert_pem, &cert.key_pem))
+            .domain_name("localhost");
+        let endpoint = Channel::from_shared(format!("https://{}", serving.addr))
+            .unwrap()
+            .tls_config(tls)
+            .unwrap();
+        async move { endpoint.connect().await.unwrap() }
+    };
+    let get = |id: &str| proto::GetRequest {
+        r#ref: Some(proto::RecordRef {
+            tenant: "cn-hq".into(),
+            object: "contact".into(),
+            id: id.to_owned(),
+        }),
+    };
+
+    // 1. Latency, one call at a time.
+    let n = if quick { 2_000 } else { 20_000 };
+    let client = proto::crm_service_client::CrmServiceClient::new(channel("cn-app").await);
+    for id in ids.iter().take(500) {
+        client.clone().get(get(id)).await.unwrap();
+    }
+    let mut direct = Vec::with_capacity(n);
+    let mut through = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = &ids[i % ids.len()];
+        let t = Instant::now();
+        store.record("cn-hq", "contact", id).await.unwrap().unwrap();
+        direct.push(t.elapsed());
+        let t = Instant::now();
+        client.clone().get(get(id)).await.unwrap();
+        through.push(t.elapsed());
+    }
+    direct.sort();
+    through.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!("get, {n} sequential calls (same jurisdiction, mTLS):");
+    for (label, p) in [("p50", 0.5), ("p99", 0.99)] {
+        let (a, b) = (percentile(&direct, p), percentile(&through, p));
+        println!(
+            "  {label}: store direct {:>7.1} µs, through the gateway {:>7.1} µs, added {:>7.1} µs",
+            us(a),
+            us(b),
+            us(b) - us(a)
+        );
+    }
+
+    // 2. Throughput with 64 concurrent clients.
+    let clients = 64;
+    let seconds = if quick { 2.0 } else { 10.0 };
+    let mut channels = Vec::new();
+    for _ in 0..clients {
+        channels.push(channel("cn-app").await);
+    }
+    let ids = Arc::new(ids);
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for (c, ch) in channels.into_iter().enumerate() {
+        let ids = ids.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = proto::crm_service_client::CrmServiceClient::new(ch);
+            let mut calls = 0u64;
+            let mut i = c * 31;
+            while Instant::now() < until {
+                let id = &ids[i % ids.len()];
+                client
+                    .clone()
+                    .get(proto::GetRequest {
+                        r#ref: Some(proto::RecordRef {
+                            tenant: "cn-hq".into(),
+                            object: "contact".into(),
+                            id: id.clone(),
+                        }),
+                    })
+                    .await
+                    .unwrap();
+                calls += 1;
+                i += 1;
+            }
+            calls
+        }));
+    }
+    let mut calls = 0;
+    for t in tasks {
+        calls += t.await.unwrap();
+    }
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "get, {clients} concurrent clients for {took:.1} s: {calls} calls, {:.0} calls/s",
+        calls as f64 / took
+    );
+
+    // 3. A residency-aware List of 1,000 contacts across a border.
+    let eu = proto::crm_service_client::CrmServiceClient::new(channel("eu-app").await);
+    let mut lists = Vec::new();
+    for _ in 0..if quick { 5 } else { 30 } {
+        let t = Instant::now();
+        let page = eu
+            .clone()
+            .list(proto::ListRequest {
+                tenant: "cn-hq".into(),
+                object: "contact".into(),
+                page_size: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        lists.push(t.elapsed());
+        assert_eq!(page.items.len(), 1000);
+    }
+    lists.sort();
+    println!(
+        "list of 1,000 contacts, Beijing -> Frankfurt caller (policy + log): median {:.1} ms, max {:.1} ms",
+        us(percentile(&lists, 0.5)) / 1000.0,
+        us(*lists.last().unwrap()) / 1000.0
+    );
+}

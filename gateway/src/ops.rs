@@ -114,6 +114,15 @@ pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<u8> {
 /// calls and drains the ones in flight.
 pub fn serve(config: &Path, only: &[String]) -> anyhow::Result<u8> {
     let config = load(config)?;
+    // Request spans and errors go to stderr; `DSS_LOG` filters them (`info` by default,
+    // `dss_gateway=debug` for every call).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DSS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     runtime()?.block_on(async move {
         let rt = Arc::new(Runtime::open(config).await?);
         let regions: Vec<String> = if only.is_empty() {

@@ -30,12 +30,14 @@ fn reference(r: Option<proto::RecordRef>) -> Result<proto::RecordRef, Status> {
 
 #[tonic::async_trait]
 impl CrmService for Crm {
+    #[tracing::instrument(name = "crm.get", skip_all, fields(caller, tenant, route))]
     async fn get(
         &self,
         req: Request<proto::GetRequest>,
     ) -> Result<Response<proto::RecordResponse>, Status> {
         let caller = authorize(&req, Rpc::CrmGet)?;
         let r = reference(req.into_inner().r#ref)?;
+        self.0.trace(&caller, &r.tenant);
         tenant_allowed(&caller, &r.tenant)?;
         self.0.local_tenant(&r.tenant)?;
         let stored = self
@@ -52,12 +54,14 @@ impl CrmService for Crm {
         )))
     }
 
+    #[tracing::instrument(name = "crm.list", skip_all, fields(caller, tenant, route))]
     async fn list(
         &self,
         req: Request<proto::ListRequest>,
     ) -> Result<Response<proto::ListResponse>, Status> {
         let caller = authorize(&req, Rpc::CrmList)?;
         let q = req.into_inner();
+        self.0.trace(&caller, &q.tenant);
         tenant_allowed(&caller, &q.tenant)?;
         self.0.local_tenant(&q.tenant)?;
         let size = match q.page_size {
@@ -103,6 +107,7 @@ impl CrmService for Crm {
         Ok(Response::new(proto::ListResponse { items, next_cursor }))
     }
 
+    #[tracing::instrument(name = "crm.upsert", skip_all, fields(caller, tenant, route))]
     async fn upsert(
         &self,
         req: Request<proto::UpsertRequest>,
@@ -111,6 +116,7 @@ impl CrmService for Crm {
         let q = req.into_inner();
         let mut record = Record::from_json(q.json.as_bytes())
             .map_err(|e| Status::invalid_argument(format!("record: {e}")))?;
+        self.0.trace(&caller, &record.tenant);
         tenant_allowed(&caller, &record.tenant)?;
         self.0.local_tenant(&record.tenant)?;
         let gate = &self.0;
@@ -169,6 +175,7 @@ impl CrmService for Crm {
         }))
     }
 
+    #[tracing::instrument(name = "crm.delete", skip_all, fields(caller, tenant, route))]
     async fn delete(
         &self,
         req: Request<proto::DeleteRequest>,
@@ -176,6 +183,7 @@ impl CrmService for Crm {
         let caller = authorize(&req, Rpc::CrmDelete)?;
         let q = req.into_inner();
         let r = reference(q.r#ref)?;
+        self.0.trace(&caller, &r.tenant);
         tenant_allowed(&caller, &r.tenant)?;
         self.0.local_tenant(&r.tenant)?;
         let gate = &self.0;
@@ -212,12 +220,14 @@ impl CrmService for Crm {
 
     type WatchStream = Pin<Box<dyn Stream<Item = Result<proto::Change, Status>> + Send>>;
 
+    #[tracing::instrument(name = "crm.watch", skip_all, fields(caller, tenant, route))]
     async fn watch(
         &self,
         req: Request<proto::WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
         let caller = authorize(&req, Rpc::CrmWatch)?;
         let q = req.into_inner();
+        self.0.trace(&caller, &q.tenant);
         tenant_allowed(&caller, &q.tenant)?;
         self.0.local_tenant(&q.tenant)?;
         let gate = self.0.clone();
@@ -225,7 +235,9 @@ impl CrmService for Crm {
         tokio::spawn(async move {
             let mut after = q.after_seq;
             let mut changed = gate.changed.subscribe();
-            loop {
+            let mut stop = gate.stop.clone();
+            // The stream ends when the gateway stops, so that shutdown can drain.
+            while !*stop.borrow() {
                 let changes = match gate.store.changes(&q.tenant, after, 500).await {
                     Ok(c) => c,
                     Err(e) => {
@@ -240,6 +252,7 @@ impl CrmService for Crm {
                         _ = changed.changed() => {}
                         _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
                         _ = tx.closed() => return,
+                        _ = stop.changed() => return,
                     }
                     continue;
                 }

@@ -62,6 +62,7 @@ pub async fn start(
         region,
         metrics.clone(),
         limits.clone(),
+        stop.clone(),
     )?);
 
     let mut builder = Server::builder();

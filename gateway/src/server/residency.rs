@@ -29,6 +29,8 @@ pub struct Gate {
     planners: Mutex<HashMap<(String, bool), Arc<Planner>>>,
     /// Wakes watchers after a write through this gateway.
     pub(crate) changed: tokio::sync::watch::Sender<u64>,
+    /// Turns true when the gateway stops: streams end so that shutdown can drain.
+    pub(crate) stop: tokio::sync::watch::Receiver<bool>,
 }
 
 /// A record as a caller may see it.
@@ -48,6 +50,7 @@ impl Gate {
         region: &str,
         metrics: Arc<Metrics>,
         limits: Arc<Limits>,
+        stop: tokio::sync::watch::Receiver<bool>,
     ) -> anyhow::Result<Self> {
         let store = rt
             .store(region)
@@ -62,7 +65,19 @@ impl Gate {
             scanner: Scanner::new(),
             planners: Mutex::new(HashMap::new()),
             changed: tokio::sync::watch::Sender::new(0),
+            stop,
         })
+    }
+
+    /// Records the caller, tenant and route on the current request span.
+    pub(crate) fn trace(&self, caller: &Caller, tenant: &str) {
+        let span = tracing::Span::current();
+        span.record("caller", caller.name.as_str());
+        span.record("tenant", tenant);
+        span.record(
+            "route",
+            format!("{} -> {}", self.region, caller.region).as_str(),
+        );
     }
 
     /// Checks that `tenant` lives in this region and applies its rate limit.
@@ -179,6 +194,7 @@ impl Gate {
                 record: transfer.then_some(record),
             });
         }
+        tracing::debug!(records = seen.len(), "read across a border, logged");
         let mut tx = self.store.begin().await.map_err(internal)?;
         tx.put_vault_all(&vault).await.map_err(internal)?;
         tx.append_transfers(&self.region, &log)

@@ -290,6 +290,31 @@ async fn a_cross_border_read_is_transformed_and_logged() {
         assert_eq!(item.record.is_some(), d.decision == "transfer", "{d:?}");
     }
     assert!(page.items.iter().any(|i| i.record.is_some()));
+
+    // Metrics: calls by method and code, records per route and outcome; health endpoints.
+    let (status, metrics) = super::http_get(d.metrics, "/metrics").await;
+    assert!(status.contains("200"), "{status}");
+    assert!(
+        metrics.contains(r#"dss_grpc_requests_total{method="/dss.v1.CrmService/Get",code="0"} 2"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            r#"dss_records_total{route="cn-beijing -> eu-frankfurt",outcome="transformed"}"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("dss_grpc_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
+    assert!(super::http_get(d.metrics, "/livez").await.0.contains("200"));
+    assert!(
+        super::http_get(d.metrics, "/readyz")
+            .await
+            .0
+            .contains("200")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -459,4 +484,40 @@ async fn a_rate_limit_admits_its_rate_and_rejects_the_rest_with_a_retry_hint() {
         "{ok} admitted in {elapsed:.2} s"
     );
     assert!(limited > ok, "{limited} limited");
+    let (_, metrics) = super::http_get(d.metrics, "/metrics").await;
+    assert!(
+        metrics.contains(&format!(
+            r#"dss_rate_limited_total{{scope="caller"}} {limited}"#
+        )),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_streams_drains_and_refuses_new_calls() {
+    let mut d = Deployment::start("").await;
+    let contact = d.a_contact().await;
+    let mut app = crm(d.as_cert("cn-app").await);
+    let mut stream = app
+        .watch(proto::WatchRequest {
+            tenant: "cn-hq".into(),
+            after_seq: i64::MAX - 1,
+            objects: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    d.stop.send_replace(true);
+    // The open stream ends, the server finishes, and nothing new is accepted.
+    let end = tokio::time::timeout(Duration::from_secs(20), stream.next())
+        .await
+        .unwrap();
+    assert!(end.as_ref().is_none_or(|r| r.is_err()), "{end:?}");
+    let done = d.done.take().unwrap();
+    tokio::time::timeout(Duration::from_secs(20), done)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(app.get(get_request(&contact)).await.is_err());
 }

@@ -29,7 +29,9 @@ pub(crate) struct Deployment {
     pub(crate) ca: Ca,
     pub(crate) rt: Arc<Runtime>,
     pub(crate) addr: std::net::SocketAddr,
-    stop: tokio::sync::watch::Sender<bool>,
+    pub(crate) metrics: std::net::SocketAddr,
+    pub(crate) done: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub(crate) stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Deployment {
@@ -81,6 +83,8 @@ gateway:
             ca,
             rt,
             addr: serving.addr,
+            metrics: serving.metrics_addr.unwrap(),
+            done: Some(serving.done),
             stop,
         }
     }
@@ -133,6 +137,19 @@ impl Drop for Deployment {
     fn drop(&mut self) {
         self.stop.send_replace(true);
     }
+}
+
+/// `GET path` on the metrics endpoint: (status line, body).
+pub(crate) async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).await.unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
 }
 
 /// Adds an API token to a request.

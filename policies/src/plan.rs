@@ -236,7 +236,6 @@ impl Planner {
 
     fn compile(&self, kind: &ObjectKind, provenance: &[JId]) -> Plan {
         let set = &*self.set;
-        let onward = !provenance.is_empty();
         let governing: Vec<JId> = provenance
             .iter()
             .copied()
@@ -252,7 +251,8 @@ impl Planner {
             dest: self.dest,
             kind,
             purpose,
-            onward,
+            provenance,
+            origin: self.origin,
         };
 
         // Field paths: the kind's classification over the common one, plus paths rules name.
@@ -267,7 +267,7 @@ impl Planner {
             for rule in &set.rules {
                 if let (Some(fields), true) = (
                     &rule.fields,
-                    rule.applies(j, self.dest, kind, purpose, onward),
+                    rule.applies(j, self.dest, kind, purpose, ctx.onward(j)),
                 ) {
                     for f in fields {
                         if !paths.iter().any(|(q, _)| q == f) {
@@ -311,7 +311,7 @@ impl Planner {
                 });
             }
             for (i, rule) in set.rules.iter().enumerate() {
-                if !rule.applies(j, self.dest, kind, purpose, onward) {
+                if !rule.applies(j, self.dest, kind, purpose, ctx.onward(j)) {
                     continue;
                 }
                 match &rule.effect {
@@ -354,10 +354,18 @@ struct Ctx<'a> {
     dest: JId,
     kind: &'a ObjectKind,
     purpose: Option<&'a str>,
-    onward: bool,
+    provenance: &'a [JId],
+    origin: JId,
 }
 
 impl Ctx<'_> {
+    /// Whether this is an onward transfer of `j`'s data: the record passed through `j`
+    /// before the region it leaves now. For the origin's own rules a transfer is direct,
+    /// whatever the record went through before it arrived there.
+    fn onward(&self, j: JId) -> bool {
+        j != self.origin && self.provenance.contains(&j)
+    }
+
     /// The action of one jurisdiction for a field (or, with `path` `None`, for any field of
     /// `class`): its first matching rule, else its level default.
     fn resolve(&self, j: JId, path: Option<&FieldPath>, class: Class) -> (Action, RuleRef) {
@@ -367,7 +375,7 @@ impl Ctx<'_> {
             let Effect::Action(action) = &rule.effect else {
                 continue;
             };
-            if !rule.applies(j, self.dest, self.kind, self.purpose, self.onward) {
+            if !rule.applies(j, self.dest, self.kind, self.purpose, self.onward(j)) {
                 continue;
             }
             let fields_ok = match (&rule.fields, path) {

@@ -37,6 +37,8 @@ def main(addr, ca, cert, key, tenant, obj, rid):
         )
         response = get(request, timeout=30)
         print("record:", response.record.id, response.record.object)
+        print("decision:", response.decision.decision or "(same jurisdiction)", response.decision.route, "; ".join(response.decision.reasons))
+        print("json:", response.record.json)
 
 
 if __name__ == "__main__":

@@ -471,7 +471,7 @@ impl Runtime {
             // One origin transaction: what crosses, what was logged, and how far we got.
             let mut tx = origin.begin().await.map_err(oerr)?;
             tx.put_vault_all(&vault).await.map_err(oerr)?;
-            tx.enqueue_all(&rows).await.map_err(oerr)?;
+            let first_seq = tx.enqueue_all(&rows).await.map_err(oerr)?;
             tx.append_transfers(from, &transfers).await.map_err(oerr)?;
             for (d, payload) in &dead {
                 tx.dead_letter(d, payload.as_deref()).await.map_err(oerr)?;
@@ -480,7 +480,21 @@ impl Runtime {
                 .await
                 .map_err(oerr)?;
             tx.commit().await.map_err(oerr)?;
-            summary.delivered += self.deliver(p, origin, &sink).await?;
+            // Everything enqueued before this batch was delivered (above, or with the batch
+            // before), so this batch's rows are exactly the pipeline's pending ones: deliver
+            // them from memory rather than reading them back. A failure here leaves them
+            // pending, and the retry starts by delivering what is pending.
+            if let Some(n) = rows.len().checked_sub(1) {
+                for (i, row) in rows.iter_mut().enumerate() {
+                    row.seq = first_seq + i as i64;
+                }
+                sink.write(&rows).await.map_err(|e| sink_error(p, e))?;
+                origin
+                    .mark_published(&p.name, first_seq + n as i64)
+                    .await
+                    .map_err(oerr)?;
+                summary.delivered += rows.len() as u64;
+            }
             progress(&summary);
             if let (OnDeadLetter::Stop, Some((first, _))) = (p.on_dead_letter, dead.first()) {
                 return Err(RunError::DeadLetters {
@@ -515,13 +529,7 @@ impl Runtime {
             let Some(last) = rows.last().map(|r| r.seq) else {
                 return Ok(delivered);
             };
-            sink.write(&rows).await.map_err(|e| match e {
-                SinkError::Store(error) => RunError::Store {
-                    region: p.route.to.to_string(),
-                    error,
-                },
-                SinkError::File(why) => RunError::Connector(why),
-            })?;
+            sink.write(&rows).await.map_err(|e| sink_error(p, e))?;
             origin.mark_published(&p.name, last).await.map_err(oerr)?;
             delivered += rows.len() as u64;
         }
@@ -580,6 +588,16 @@ impl Runtime {
         total.from = p.route.from.to_string();
         total.to = p.route.to.to_string();
         Ok(total)
+    }
+}
+
+fn sink_error(p: &Pipeline, e: SinkError) -> RunError {
+    match e {
+        SinkError::Store(error) => RunError::Store {
+            region: p.route.to.to_string(),
+            error,
+        },
+        SinkError::File(why) => RunError::Connector(why),
     }
 }
 

@@ -521,3 +521,27 @@ async fn shutdown_ends_streams_drains_and_refuses_new_calls() {
         .unwrap();
     assert!(app.get(get_request(&contact)).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_limit_holds_across_callers() {
+    let d = Deployment::start("  rate_limits: { per_tenant: { per_second: 1, burst: 5 } }\n").await;
+    let contact = d.a_contact().await;
+    let (mut ok, mut limited) = (0, 0);
+    // Two callers on the same tenant share its bucket.
+    for caller in ["cn-app", "eu-app"] {
+        let client = crm(d.as_cert(caller).await);
+        for _ in 0..5 {
+            match client.clone().get(get_request(&contact)).await {
+                Ok(_) => ok += 1,
+                Err(s) if s.code() == tonic::Code::ResourceExhausted => {
+                    assert!(s.message().contains("tenant \"cn-hq\""), "{s}");
+                    limited += 1;
+                }
+                Err(s) => panic!("{s}"),
+            }
+        }
+    }
+    // Five at once, then one a second: the ten calls take well under two seconds.
+    assert!((5..=6).contains(&ok), "{ok} admitted");
+    assert_eq!(ok + limited, 10);
+}

@@ -23,67 +23,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    // The gateway runs on its own runtime, as `dss serve` does; the clients on others, as
-    // separate client processes would (a current-thread one for the one-at-a-time calls).
-    let server = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let setup = server.block_on(setup());
-    let client = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    client.block_on(latency(&setup, quick));
-    let clients = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    clients.block_on(load(&setup, quick));
-    drop(setup);
+    rt.block_on(run(quick));
 }
 
-/// The gateway under test and what the clients need.
-struct Setup {
-    _dir: tempfile::TempDir,
-    _rt: Arc<Runtime>,
-    _stop: tokio::sync::watch::Sender<bool>,
-    ca: Ca,
-    addr: std::net::SocketAddr,
-    store: dss_store::Store,
-    ids: Arc<Vec<String>>,
-}
-
-impl Setup {
-    async fn channel(&self, name: &str) -> Channel {
-        let cert = self.ca.client(name, false).unwrap();
-        let tls = ClientTlsConfig::new()
-            .ca_certificate(Certificate::from_pem(&self.ca.cert_pem))
-            .identity(Identity::from_pem(&cert.cert_pem, &cert.key_pem))
-            .domain_name("localhost");
-        Channel::from_shared(format!("https://{}", self.addr))
-            .unwrap()
-            .tls_config(tls)
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
-    }
-}
-
-fn get(id: &str) -> proto::GetRequest {
-    proto::GetRequest {
-        r#ref: Some(proto::RecordRef {
-            tenant: "cn-hq".into(),
-            object: "contact".into(),
-            id: id.to_owned(),
-        }),
-    }
-}
-
-async fn setup() -> Setup {
+async fn run(quick: bool) {
     let dir = tempfile::tempdir().unwrap();
     let ca = Ca::new("bench CA").unwrap();
     let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
@@ -111,7 +59,7 @@ gateway:
     let config = Config::load(&dir.path().join("dss.yaml")).unwrap();
     let rt = Arc::new(Runtime::open(config).await.unwrap());
     rt.seed().await.unwrap();
-    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let (_stop, stopping) = tokio::sync::watch::channel(false);
     let serving = server::start(rt.clone(), "cn-beijing", stopping)
         .await
         .unwrap();
@@ -123,22 +71,29 @@ gateway:
         .into_iter()
         .map(|(r, _)| r.id)
         .collect();
-    Setup {
-        _dir: dir,
-        _rt: rt,
-        _stop: stop,
-        ca,
-        addr: serving.addr,
-        store,
-        ids: Arc::new(ids),
-    }
-}
+    let channel = |name: &'static str| {
+        let cert = ca.client(name, false).unwrap();
+        let tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(&ca.cert_pem))
+            .identity(Identity::from_pem(&cert.cert_pem, &cert.key_pem))
+            .domain_name("localhost");
+        let endpoint = Channel::from_shared(format!("https://{}", serving.addr))
+            .unwrap()
+            .tls_config(tls)
+            .unwrap();
+        async move { endpoint.connect().await.unwrap() }
+    };
+    let get = |id: &str| proto::GetRequest {
+        r#ref: Some(proto::RecordRef {
+            tenant: "cn-hq".into(),
+            object: "contact".into(),
+            id: id.to_owned(),
+        }),
+    };
 
-async fn latency(s: &Setup, quick: bool) {
-    let (store, ids) = (&s.store, &s.ids);
     // 1. Latency, one call at a time.
     let n = if quick { 2_000 } else { 20_000 };
-    let client = proto::crm_service_client::CrmServiceClient::new(s.channel("cn-app").await);
+    let client = proto::crm_service_client::CrmServiceClient::new(channel("cn-app").await);
     for id in ids.iter().take(500) {
         client.clone().get(get(id)).await.unwrap();
     }
@@ -166,22 +121,20 @@ async fn latency(s: &Setup, quick: bool) {
             us(b) - us(a)
         );
     }
-}
 
-async fn load(s: &Setup, quick: bool) {
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
     // 2. Throughput with 64 concurrent clients.
     let clients = 64;
     let seconds = if quick { 2.0 } else { 10.0 };
     let mut channels = Vec::new();
     for _ in 0..clients {
-        channels.push(s.channel("cn-app").await);
+        channels.push(channel("cn-app").await);
     }
+    let ids = Arc::new(ids);
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
     for (c, ch) in channels.into_iter().enumerate() {
-        let ids = s.ids.clone();
+        let ids = ids.clone();
         tasks.push(tokio::spawn(async move {
             let client = proto::crm_service_client::CrmServiceClient::new(ch);
             let mut calls = 0u64;
@@ -216,7 +169,7 @@ async fn load(s: &Setup, quick: bool) {
     );
 
     // 3. A residency-aware List of 1,000 contacts across a border.
-    let eu = proto::crm_service_client::CrmServiceClient::new(s.channel("eu-app").await);
+    let eu = proto::crm_service_client::CrmServiceClient::new(channel("eu-app").await);
     let mut lists = Vec::new();
     for _ in 0..if quick { 5 } else { 30 } {
         let t = Instant::now();

@@ -52,6 +52,7 @@ gateway:
   tls: { ca: ca.pem, cert: "{region}.pem", key: "{region}.key", client_auth: required }
   callers:
     cn-app: { role: integration, region: cn-beijing, tenants: [cn-hq], certificate: cn-app }
+    cn-admin: { role: admin, region: cn-beijing, certificate: cn-admin }
     eu-app: { role: integration, region: eu-frankfurt, tenants: [cn-hq], certificate: eu-app,
               purpose: crm_sync, legal_basis: contract, conditions: [standard_contract, regulator_filing] }
 "#,
@@ -121,6 +122,28 @@ gateway:
             us(b) - us(a)
         );
     }
+
+    // For scale: a call that reads no store (a pipeline's status, as an admin).
+    let status =
+        proto::pipeline_service_client::PipelineServiceClient::new(channel("cn-admin").await);
+    let mut bare = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = status
+            .clone()
+            .status(proto::StatusRequest {
+                pipeline: "p".into(),
+            })
+            .await;
+        assert_eq!(r.unwrap_err().code(), tonic::Code::NotFound);
+        bare.push(t.elapsed());
+    }
+    bare.sort();
+    println!(
+        "  a call that reads no store, for scale: p50 {:.1} µs, p99 {:.1} µs",
+        us(percentile(&bare, 0.5)),
+        us(percentile(&bare, 0.99))
+    );
 
     // 2. Throughput with 64 concurrent clients.
     let clients = 64;

@@ -4,13 +4,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use dss_core::Record;
-use dss_policies::Decision;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use super::auth::{Rpc, authorize, tenant_allowed};
 use super::proto::{self, crm_service_server::CrmService};
-use super::residency::{Gate, Seen, decision_proto, internal, record_proto};
+use super::residency::{Gate, Seen, decision_of, internal, record_proto};
 
 /// Largest page of `List`.
 const MAX_PAGE: u32 = 1_000;
@@ -120,28 +119,26 @@ impl CrmService for Crm {
         tenant_allowed(&caller, &record.tenant)?;
         self.0.local_tenant(&record.tenant)?;
         let gate = &self.0;
-        let mut decision = None;
-        if gate.crosses(&caller) {
-            // A write from another jurisdiction is a transfer into this one: allowed only as
-            // far as the policy of that direction allows, and stored as it crossed.
-            let planner = gate.planner(&caller, true)?;
-            record.region = caller.region.clone();
-            let mut evaluator =
-                dss_policies::Evaluator::new(&planner, gate.rt.keys(), &gate.scanner)
-                    .with_now(dss_core::time::now_rfc3339());
-            let mut outcome = dss_policies::Outcome::default();
-            evaluator.evaluate(&mut record, &mut outcome);
-            let route = format!("{} -> {}", caller.region, gate.region);
-            let d = decision_proto(gate.rt.policy(), &route, &outcome);
-            if outcome.decision == Decision::Block {
+        // A write from another jurisdiction is a transfer into this one: allowed only as far
+        // as the policy of that direction allows, stored as it crossed, and logged here.
+        let entry = if gate.crosses(&caller) {
+            let entry = gate.inbound(&caller, &mut record)?;
+            if entry.decision == "block" {
+                let mut tx = gate.store.begin().await.map_err(internal)?;
+                tx.append_transfers(&gate.region, std::slice::from_ref(&entry))
+                    .await
+                    .map_err(internal)?;
+                tx.commit().await.map_err(internal)?;
                 return Err(Status::failed_precondition(format!(
                     "the policy does not let this record into {}: {}",
                     gate.region,
-                    d.reasons.join("; ")
+                    entry.reasons.join("; ")
                 )));
             }
-            decision = Some(d);
-        }
+            Some(entry)
+        } else {
+            None
+        };
         record.region = dss_core::RegionId::new(&gate.region).expect("configured region");
         let current = gate
             .store
@@ -162,6 +159,13 @@ impl CrmService for Crm {
             .upsert_records(&[(record.clone(), subject)])
             .await
             .map_err(internal)?;
+        if let Some(entry) = &entry
+            && written > 0
+        {
+            tx.append_transfers(&gate.region, std::slice::from_ref(entry))
+                .await
+                .map_err(internal)?;
+        }
         tx.commit().await.map_err(internal)?;
         if written == 0 {
             return Err(Status::aborted(
@@ -171,7 +175,7 @@ impl CrmService for Crm {
         gate.changed.send_modify(|n| *n += 1);
         Ok(Response::new(proto::UpsertResponse {
             version: record.version,
-            decision,
+            decision: entry.as_ref().map(decision_of),
         }))
     }
 

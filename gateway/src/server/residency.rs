@@ -132,6 +132,46 @@ impl Gate {
         Ok(planner)
     }
 
+    /// Decides a write from another jurisdiction on the route *caller → this region*, as a
+    /// transfer into it: the record as it crosses (tokens made on the way in stay
+    /// irreversible here: their originals belong to the caller's region) and the log entry.
+    pub fn inbound(
+        &self,
+        caller: &Caller,
+        record: &mut Record,
+    ) -> Result<dss_store::ledger::Transfer, Status> {
+        let planner = self.planner(caller, true)?;
+        let set = self.rt.policy();
+        let now = dss_core::time::now_rfc3339();
+        record.region = caller.region.clone();
+        let mut evaluator =
+            Evaluator::new(&planner, self.rt.keys(), &self.scanner).with_now(now.clone());
+        let mut outcome = Outcome::default();
+        evaluator.evaluate(record, &mut outcome);
+        let run_id = format!("write:{}", caller.name);
+        let origin_j = set.jurisdiction(planner.origin()).code.to_string();
+        let dest_j = set.jurisdiction(planner.destination()).code.to_string();
+        let leg = Leg {
+            pipeline: "gateway",
+            run_id: &run_id,
+            now: &now,
+            origin_jurisdiction: &origin_j,
+            dest_jurisdiction: &dest_j,
+        };
+        let decision = match outcome.decision {
+            Decision::Transfer => "transfer",
+            Decision::Block => "block",
+        };
+        Ok(transfer_entry(
+            set,
+            planner.route(),
+            leg,
+            record,
+            &outcome,
+            decision,
+        ))
+    }
+
     /// What a caller may see of `records` (live or deleted): untouched in the same
     /// jurisdiction; across a border, decided by the route's plan, with every decision logged
     /// (and the tokens made kept in this region's vault) in one transaction before returning.
@@ -172,7 +212,7 @@ impl Gate {
             evaluator.evaluate(&mut record, &mut outcome);
             let transfer = outcome.decision == Decision::Transfer;
             let decision = if transfer { "transfer" } else { "block" };
-            log.push(transfer_entry(set, route, leg, &record, &outcome, decision));
+            let entry = transfer_entry(set, route, leg, &record, &outcome, decision);
             let transformed = outcome
                 .fields
                 .iter()
@@ -190,9 +230,10 @@ impl Gate {
             }
             seen.push(Seen {
                 id: record.id.clone(),
-                decision: Some(decision_proto(set, &route_name, &outcome)),
+                decision: Some(decision_of(&entry)),
                 record: transfer.then_some(record),
             });
+            log.push(entry);
         }
         tracing::debug!(records = seen.len(), "read across a border, logged");
         let mut tx = self.store.begin().await.map_err(internal)?;
@@ -205,32 +246,24 @@ impl Gate {
     }
 }
 
-/// The decision message of an outcome.
-pub(super) fn decision_proto(
-    set: &dss_policies::PolicySet,
-    route: &str,
-    outcome: &Outcome,
-) -> proto::Decision {
+/// The decision message of a transfer-log entry: what the caller is told is what the log
+/// holds.
+pub(super) fn decision_of(t: &dss_store::ledger::Transfer) -> proto::Decision {
     proto::Decision {
-        decision: match outcome.decision {
-            Decision::Transfer => "transfer",
-            Decision::Block => "block",
-        }
-        .into(),
-        route: route.to_owned(),
-        fields: outcome
+        decision: t.decision.clone(),
+        route: format!("{} -> {}", t.origin_region, t.dest_region),
+        fields: t
             .fields
             .iter()
-            .filter(|d| d.is_notable())
-            .map(|d| proto::FieldAction {
-                path: d.path.to_string(),
-                class: d.class.to_string(),
-                action: d.action.to_string(),
-                rule: set.rule_name(d.rule).to_owned(),
+            .map(|f| proto::FieldAction {
+                path: f.path.clone(),
+                class: f.class.clone(),
+                action: f.action.clone(),
+                rule: f.rule.clone(),
             })
             .collect(),
-        reasons: outcome.reasons.iter().map(|r| r.message.clone()).collect(),
-        policy_version: set.version().to_owned(),
+        reasons: t.reasons.clone(),
+        policy_version: t.policy_version.clone(),
     }
 }
 

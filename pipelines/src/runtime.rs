@@ -480,6 +480,8 @@ impl Runtime {
                 .await
                 .map_err(oerr)?;
             tx.commit().await.map_err(oerr)?;
+            // What committed counts, even if delivering it fails now (a retry delivers it).
+            progress(&summary);
             // Everything enqueued before this batch was delivered (above, or with the batch
             // before), so this batch's rows are exactly the pipeline's pending ones: deliver
             // them from memory rather than reading them back. A failure here leaves them

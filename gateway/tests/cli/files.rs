@@ -218,3 +218,39 @@ fn a_continuous_pipeline_follows_its_source_until_sigterm() {
     assert_eq!(summary.split_whitespace().nth(4), Some("2"), "{stdout}");
     assert_eq!(lines(&out).len(), 2);
 }
+
+#[test]
+fn a_failing_destination_is_retried_with_backoff_until_it_recovers() {
+    // The destination's directory does not exist yet: every delivery fails until it does.
+    let (dir, config) = deployment(
+        &format!("{}{}", row(1), row(2)),
+        "    retry: { max_attempts: 200, initial_backoff_ms: 20, max_backoff_ms: 50 }\n",
+    );
+    let moved = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("path: out.jsonl", "path: later/out.jsonl");
+    std::fs::write(&config, moved).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_dss"))
+        .args(["run", "--config", &config])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::create_dir(dir.path().join("later")).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("csv-to-hq: ") && stderr.contains("; retry 1 in "),
+        "{stderr}"
+    );
+    // Nothing lost, nothing twice: the batch committed once and was delivered once.
+    assert_eq!(lines(&dir.path().join("later/out.jsonl")).len(), 2);
+    let summary = text(&output.stdout);
+    let row = summary
+        .lines()
+        .find(|l| l.starts_with("csv-to-hq"))
+        .unwrap();
+    assert_eq!(row.split_whitespace().nth(4), Some("2"), "{summary}");
+}

@@ -61,14 +61,14 @@ enum Command {
     /// Data-subject requests: access and erasure (for DPOs).
     #[command(subcommand)]
     Dsr(DsrCommand),
-    /// Developer tools: synthetic data, keys, JSON Schemas.
+    /// Developer tools: synthetic data, keys, certificates, JSON Schemas.
     #[command(subcommand)]
     Dev(DevCommand),
 }
 
 #[derive(Debug, Args)]
 struct ConfigArg {
-    /// The deployment's configuration file (the same for `run`, `audit` and `dsr`).
+    /// The deployment's configuration file (the same for `run`, `serve`, `audit` and `dsr`).
     #[arg(long, value_name = "FILE", env = "DSS_CONFIG")]
     config: PathBuf,
 }

@@ -60,6 +60,7 @@ impl<'a> Source<'a> {
                             _ => None,
                         },
                     },
+                    p.schedule != dss_policies::pipeline::Schedule::Once,
                 ),
                 path: path.clone(),
             }),

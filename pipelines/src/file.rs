@@ -41,6 +41,9 @@ pub(crate) struct FileSource {
     defaults: Defaults,
     /// The open file and the number of the last line read from it.
     open: Option<(Reader, i64)>,
+    /// The file is followed while something appends to it: a last line without its newline
+    /// is still being written and waits for the next read.
+    follow: bool,
 }
 
 /// What a CSV row takes from the endpoint when its columns do not say.
@@ -56,12 +59,13 @@ enum Reader {
 }
 
 impl FileSource {
-    pub(crate) fn new(path: &str, format: FileFormat, defaults: Defaults) -> Self {
+    pub(crate) fn new(path: &str, format: FileFormat, defaults: Defaults, follow: bool) -> Self {
         Self {
             path: PathBuf::from(path),
             format,
             defaults,
             open: None,
+            follow,
         }
     }
 
@@ -72,8 +76,16 @@ impl FileSource {
         }
         let (reader, at) = self.open.as_mut().expect("opened");
         let mut out = Vec::new();
+        let mut partial = false;
         while out.len() < max {
-            let Some(body) = next(reader, &self.path, &self.defaults)? else {
+            let Some(body) = next(
+                reader,
+                &self.path,
+                &self.defaults,
+                self.follow,
+                &mut partial,
+            )?
+            else {
                 break;
             };
             *at += 1;
@@ -82,6 +94,19 @@ impl FileSource {
                     out.push(Line { number: *at, body });
                 }
             }
+        }
+        if partial {
+            // The half-written line was consumed from the reader: read it again, whole,
+            // from a fresh reader next time.
+            let reached = *at;
+            self.open = None;
+            if out.is_empty() && reached > after {
+                out.push(Line {
+                    number: reached,
+                    body: Ok(String::new()),
+                });
+            }
+            return Ok(out);
         }
         // Blank lines count as lines but carry nothing: report the position reached so the
         // checkpoint moves past them.
@@ -113,18 +138,25 @@ impl FileSource {
     }
 }
 
-/// The next line: `None` at the end, `Some(None)` for a blank line.
+/// The next line: `None` at the end (or, when following, at a line still being written:
+/// `partial` says so), `Some(None)` for a blank line.
 #[allow(clippy::type_complexity)]
 fn next(
     reader: &mut Reader,
     path: &Path,
     defaults: &Defaults,
+    follow: bool,
+    partial: &mut bool,
 ) -> Result<Option<Option<Result<String, String>>>, String> {
     match reader {
         Reader::Lines(r) => {
             let mut line = String::new();
             match r.read_line(&mut line) {
                 Ok(0) => Ok(None),
+                Ok(_) if follow && !line.ends_with('\n') => {
+                    *partial = true;
+                    Ok(None)
+                }
                 Ok(_) => {
                     let line = line.trim_end_matches(['\n', '\r']);
                     Ok(Some((!line.trim().is_empty()).then(|| Ok(line.to_owned()))))
@@ -441,6 +473,44 @@ mod tests {
                 r#"{"id":"c-5"}"#,
             ]
         );
+    }
+
+    #[test]
+    fn a_followed_file_waits_for_a_line_still_being_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, "{\"id\":1}\n{\"id\":").unwrap();
+        let defaults = || Defaults {
+            tenant: "t".into(),
+            region: "eu-frankfurt".into(),
+            object: None,
+        };
+        let mut source =
+            FileSource::new(path.to_str().unwrap(), FileFormat::Jsonl, defaults(), true);
+        let first = source.read(0, 10).unwrap();
+        let bodies: Vec<_> = first.iter().map(|l| (l.number, l.body.clone())).collect();
+        assert_eq!(bodies, [(1, Ok("{\"id\":1}".to_owned()))]);
+        assert!(
+            source.read(1, 10).unwrap().is_empty(),
+            "the half line waits"
+        );
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"2}\n")
+            .unwrap();
+        let second = source.read(1, 10).unwrap();
+        assert_eq!(second.len(), 1);
+        assert_eq!(
+            (second[0].number, second[0].body.clone()),
+            (2, Ok("{\"id\":2}".to_owned()))
+        );
+        // Read once (not followed), the last line counts without its newline.
+        std::fs::write(&path, "{\"id\":1}\n{\"id\":2}").unwrap();
+        let mut once =
+            FileSource::new(path.to_str().unwrap(), FileFormat::Jsonl, defaults(), false);
+        assert_eq!(once.read(0, 10).unwrap().len(), 2);
     }
 
     #[test]

@@ -182,7 +182,18 @@ fn a_rate_limit_holds_the_pipeline_to_its_rate() {
 
 #[test]
 fn a_continuous_pipeline_follows_its_source_until_sigterm() {
-    let (dir, config) = deployment(&row(1), "    schedule: { type: continuous }\n");
+    runs_on_its_schedule_until_sigterm("{ type: continuous }");
+}
+
+#[test]
+fn a_pipeline_every_interval_picks_up_new_rows_until_sigterm() {
+    runs_on_its_schedule_until_sigterm("{ type: every, interval_ms: 300 }");
+}
+
+/// Starts `dss run` on a pipeline with `schedule`, appends a row once the first is through,
+/// waits for it to arrive, then stops the run with SIGTERM.
+fn runs_on_its_schedule_until_sigterm(schedule: &str) {
+    let (dir, config) = deployment(&row(1), &format!("    schedule: {schedule}\n"));
     let child = Command::new(env!("CARGO_BIN_EXE_dss"))
         .args(["run", "--config", &config])
         .stdout(Stdio::piped())

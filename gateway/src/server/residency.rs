@@ -91,14 +91,12 @@ impl Gate {
         }
     }
 
-    fn jurisdiction_of(&self, region: &str) -> Option<String> {
-        let set = self.rt.policy();
-        set.region(region).map(|j| j.code.to_string())
-    }
-
-    /// Whether the caller is in another jurisdiction than this region.
+    /// Whether the caller is in another jurisdiction than this region (asked on every CRM
+    /// call: compares the policy set's entries, allocates nothing).
     pub fn crosses(&self, caller: &Caller) -> bool {
-        self.jurisdiction_of(caller.region.as_str()) != self.jurisdiction_of(&self.region)
+        let set = self.rt.policy();
+        let code = |region: &str| set.region(region).map(|j| &j.code);
+        code(caller.region.as_str()) != code(&self.region)
     }
 
     /// The plan of the caller's route: out of this region (`inbound` false) or into it.

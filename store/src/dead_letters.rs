@@ -3,15 +3,15 @@
 //! never shipped. Listing does not return payloads (they may hold personal data); fetching
 //! one is a separate, deliberate call.
 
+use crate::db::args;
 use crate::{Store, StoreError, Tx, next_seq};
 
 /// A dead letter.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadLetter {
     /// Position, from 1.
     pub seq: i64,
     /// RFC 3339 time.
-    #[sqlx(rename = "ts")]
     pub timestamp: String,
     /// Pipeline.
     pub pipeline: String,
@@ -25,7 +25,7 @@ pub struct DeadLetter {
     pub reason: String,
 }
 
-impl Tx<'_> {
+impl Tx {
     /// Records a dead letter; `payload` is what was read, kept in this region only.
     pub async fn dead_letter(
         &mut self,
@@ -34,17 +34,20 @@ impl Tx<'_> {
     ) -> Result<i64, StoreError> {
         let tx = &mut self.inner;
         let seq = next_seq(tx, "dead_letters").await?;
-        sqlx::query("INSERT INTO dead_letters (seq, ts, pipeline, stage, object, record_id, reason, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(seq)
-            .bind(&d.timestamp)
-            .bind(&d.pipeline)
-            .bind(&d.stage)
-            .bind(&d.object)
-            .bind(&d.record_id)
-            .bind(&d.reason)
-            .bind(payload)
-            .execute(&mut **tx)
-            .await?;
+        tx.exec(
+            "INSERT INTO dead_letters (seq, ts, pipeline, stage, object, record_id, reason, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &args![
+                seq,
+                &d.timestamp,
+                &d.pipeline,
+                &d.stage,
+                &d.object,
+                &d.record_id,
+                &d.reason,
+                payload,
+            ],
+        )
+        .await?;
         Ok(seq)
     }
 }
@@ -56,20 +59,35 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<DeadLetter>, StoreError> {
-        Ok(sqlx::query_as("SELECT seq, ts, pipeline, stage, object, record_id, reason FROM dead_letters WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?)
+        self.db()
+            .rows(
+                "SELECT seq, ts, pipeline, stage, object, record_id, reason FROM dead_letters WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &args![after_seq, limit],
+                |r| {
+                    Ok(DeadLetter {
+                        seq: r.int(0)?,
+                        timestamp: r.text(1)?.to_owned(),
+                        pipeline: r.text(2)?.to_owned(),
+                        stage: r.text(3)?.to_owned(),
+                        object: r.opt_text(4)?.map(str::to_owned),
+                        record_id: r.opt_text(5)?.map(str::to_owned),
+                        reason: r.text(6)?.to_owned(),
+                    })
+                },
+            )
+            .await
     }
 
     /// The payload of one dead letter.
     pub async fn dead_letter_payload(&self, seq: i64) -> Result<Option<String>, StoreError> {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT payload FROM dead_letters WHERE seq = $1")
-                .bind(seq)
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(row.and_then(|r| r.0))
+        let rows = self
+            .db()
+            .rows(
+                "SELECT payload FROM dead_letters WHERE seq = $1",
+                &args![seq],
+                |r| Ok(r.opt_text(0)?.map(str::to_owned)),
+            )
+            .await?;
+        Ok(rows.into_iter().next().flatten())
     }
 }

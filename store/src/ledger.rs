@@ -9,9 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::Row as _;
 
-use crate::{Backend, ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row};
+use crate::db::{Arg, Cells, args};
+use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -128,16 +128,16 @@ impl Store {
         dest: &str,
         since: &str,
     ) -> Result<u64, StoreError> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(DISTINCT subject) FROM transfer_log WHERE region = $1 AND dest_jurisdiction = $2 \
-             AND decision = 'transfer' AND subject IS NOT NULL AND ts >= $3",
-        )
-        .bind(region)
-        .bind(dest)
-        .bind(since)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(n as u64)
+        let n = self
+            .db()
+            .rows(
+                "SELECT COUNT(DISTINCT subject) FROM transfer_log WHERE region = $1 AND dest_jurisdiction = $2 \
+                 AND decision = 'transfer' AND subject IS NOT NULL AND ts >= $3",
+                &args![region, dest, since],
+                |r| r.int(0),
+            )
+            .await?;
+        Ok(n.first().copied().unwrap_or(0) as u64)
     }
 
     /// Which of `subjects` (tokens) `region` already transferred to `dest` at or after `since`.
@@ -158,36 +158,16 @@ impl Store {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let mut q = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql))
-                .bind(region)
-                .bind(dest)
-                .bind(since);
-            for s in chunk {
-                q = q.bind(s);
-            }
-            known.extend(q.fetch_all(self.pool()).await?.into_iter().map(|(s,)| s));
+            let mut args: Vec<Arg<'_>> = args![region, dest, since].into();
+            args.extend(chunk.iter().map(Arg::from));
+            known.extend(
+                self.db()
+                    .rows(&sql, &args, |r| Ok(r.text(0)?.to_owned()))
+                    .await?,
+            );
         }
         Ok(known)
     }
-}
-
-/// A JSON string of a packed page, borrowed when it has no escapes.
-#[derive(Deserialize)]
-struct Text<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
-
-fn text<'a>(t: &'a Option<Text<'_>>) -> &'a str {
-    t.as_ref().map_or("", |t| &t.0)
-}
-
-fn parse_seq(t: &Option<Text<'_>>) -> Result<i64, StoreError> {
-    text(t).parse().map_err(|_| StoreError::Corrupt {
-        what: "transfer log page",
-        why: "an entry's sequence number is not a number".into(),
-    })
-}
-
-fn seq_of(row: &[Option<Text<'_>>]) -> Result<i64, StoreError> {
-    parse_seq(row.first().unwrap_or(&None))
 }
 
 /// The hash of an entry: SHA-256 over a version label, the region, the sequence number, the
@@ -226,7 +206,7 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-impl Tx<'_> {
+impl Tx {
     /// Appends transfers to `region`'s chain; returns the sequence numbers given. The chain's
     /// head is locked until the transaction ends.
     pub async fn append_transfers(
@@ -234,19 +214,21 @@ impl Tx<'_> {
         region: &str,
         transfers: &[Transfer],
     ) -> Result<Vec<i64>, StoreError> {
+        let backend = self.backend();
         let tx = &mut self.inner;
-        sqlx::query("INSERT INTO transfer_log_heads (region, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (region) DO NOTHING")
-            .bind(region)
-            .bind(GENESIS)
-            .execute(&mut **tx)
-            .await?;
-        // Taking the row lock first (an UPDATE) serializes appenders of this region.
-        let (mut seq, mut prev): (i64, String) = sqlx::query_as(
-            "UPDATE transfer_log_heads SET seq = seq WHERE region = $1 RETURNING seq, hash",
+        tx.exec(
+            "INSERT INTO transfer_log_heads (region, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (region) DO NOTHING",
+            &args![region, GENESIS],
         )
-        .bind(region)
-        .fetch_one(&mut **tx)
         .await?;
+        // Taking the row lock first (an UPDATE) serializes appenders of this region.
+        let (mut seq, mut prev) = tx
+            .one(
+                "UPDATE transfer_log_heads SET seq = seq WHERE region = $1 RETURNING seq, hash",
+                &args![region],
+                |r| Ok((r.int(0)?, r.text(1)?.to_owned())),
+            )
+            .await?;
         let mut seqs = Vec::with_capacity(transfers.len());
         let mut rows = Vec::with_capacity(transfers.len());
         for t in transfers {
@@ -261,60 +243,62 @@ impl Tx<'_> {
             Columns::NAMES
         );
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(self.backend, &prefix, 20, chunk.len(), "");
-            let mut q = sqlx::query(sql);
+            let sql = multi_row(backend, &prefix, 20, chunk.len(), "");
+            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 20);
             for (seq, prev_hash, hash, cols) in chunk {
-                q = q.bind(region).bind(*seq);
-                for t in &cols.texts {
-                    q = q.bind(t.as_deref());
-                }
-                q = q.bind(prev_hash).bind(hash);
+                args.extend(args![region, *seq]);
+                args.extend(cols.texts.iter().map(|t| Arg::Text(t.as_deref())));
+                args.extend(args![prev_hash, hash]);
             }
-            q.execute(&mut **tx).await?;
+            tx.exec(&sql, &args).await?;
         }
-        sqlx::query("UPDATE transfer_log_heads SET seq = $2, hash = $3 WHERE region = $1")
-            .bind(region)
-            .bind(seq)
-            .bind(&prev)
-            .execute(&mut **tx)
-            .await?;
+        tx.exec(
+            "UPDATE transfer_log_heads SET seq = $2, hash = $3 WHERE region = $1",
+            &args![region, seq, &prev],
+        )
+        .await?;
         Ok(seqs)
     }
 }
 
-fn decode(row: &sqlx::any::AnyRow) -> Result<Entry, StoreError> {
-    let json = |col: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(col)?) };
+/// The columns [`decode`] reads, in order.
+const ENTRY_COLUMNS: &str = "region, seq, ts, pipeline, run_id, origin_region, origin_jurisdiction, dest_region, \
+    dest_jurisdiction, object, record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version, \
+    prev_hash, hash";
+
+fn decode(r: &dyn Cells) -> Result<Entry, StoreError> {
+    let text = |i| -> Result<String, StoreError> { Ok(r.text(i)?.to_owned()) };
+    let opt_text =
+        |i| -> Result<Option<String>, StoreError> { Ok(r.opt_text(i)?.map(str::to_owned)) };
     let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
         what,
         why: e.to_string(),
     };
     let transfer = Transfer {
-        timestamp: row.try_get("ts")?,
-        pipeline: row.try_get("pipeline")?,
-        run_id: row.try_get("run_id")?,
-        origin_region: row.try_get("origin_region")?,
-        origin_jurisdiction: row.try_get("origin_jurisdiction")?,
-        dest_region: row.try_get("dest_region")?,
-        dest_jurisdiction: row.try_get("dest_jurisdiction")?,
-        object: row.try_get("object")?,
-        record_id: row.try_get("record_id")?,
-        subject: row.try_get("subject")?,
-        decision: row.try_get("decision")?,
-        fields: serde_json::from_str(&json("fields")?)
-            .map_err(|e| corrupt("transfer fields", e))?,
-        reasons: serde_json::from_str(&json("reasons")?)
-            .map_err(|e| corrupt("transfer reasons", e))?,
-        legal_basis: row.try_get("legal_basis")?,
-        conditions: serde_json::from_str(&json("conditions")?)
+        timestamp: text(2)?,
+        pipeline: text(3)?,
+        run_id: text(4)?,
+        origin_region: text(5)?,
+        origin_jurisdiction: text(6)?,
+        dest_region: text(7)?,
+        dest_jurisdiction: text(8)?,
+        object: text(9)?,
+        record_id: text(10)?,
+        subject: opt_text(11)?,
+        decision: text(12)?,
+        fields: serde_json::from_str(r.text(13)?).map_err(|e| corrupt("transfer fields", e))?,
+        reasons: serde_json::from_str(r.text(14)?).map_err(|e| corrupt("transfer reasons", e))?,
+        legal_basis: opt_text(15)?,
+        conditions: serde_json::from_str(r.text(16)?)
             .map_err(|e| corrupt("transfer conditions", e))?,
-        policy_version: row.try_get("policy_version")?,
+        policy_version: text(17)?,
     };
     Ok(Entry {
-        region: row.try_get("region")?,
-        seq: row.try_get("seq")?,
+        region: text(0)?,
+        seq: r.int(1)?,
         transfer,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
+        prev_hash: text(18)?,
+        hash: text(19)?,
     })
 }
 
@@ -326,15 +310,15 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<Entry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM transfer_log WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(region)
-        .bind(after_seq)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(decode).collect()
+        self.db()
+            .rows(
+                &format!(
+                    "SELECT {ENTRY_COLUMNS} FROM transfer_log WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+                ),
+                &args![region, after_seq, limit],
+                decode,
+            )
+            .await
     }
 }
 
@@ -356,131 +340,83 @@ pub struct Verification {
     pub tampering: Option<Tampering>,
 }
 
-/// Entries per page when verifying.
-const VERIFY_PAGE: i64 = 1_000;
-
 /// Recomputes `region`'s chain from the first entry and reports the first problem.
 ///
-/// Pages of entries come from the database as one JSON array each (`json_group_array` on
-/// SQLite, `json_agg` on PostgreSQL): a row is a round trip between the database's thread
-/// and this task, so one row per page instead of one per entry is what makes verifying fast.
-/// JSON strings carry the stored texts exactly. The next page is fetched while this one is
-/// hashed.
+/// The entries are read in one pass, in order, and hashed as they come: nothing but the
+/// previous hash is kept, so memory stays flat however long the log.
 pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreError> {
     let mut prev = GENESIS.to_owned();
     let mut expected = 1i64;
     let mut entries = 0u64;
+    let mut found: Option<Tampering> = None;
+    let sql = format!(
+        "SELECT seq, {}, prev_hash, hash FROM transfer_log WHERE region = $1 ORDER BY seq",
+        Columns::NAMES
+    );
+    store
+        .db()
+        .each(&sql, &args![region], |r| {
+            let seq = r.int(0)?;
+            let (prev_hash, hash) = (r.text(17)?, r.text(18)?);
+            let problem = if seq != expected {
+                Some((
+                    expected,
+                    format!("entry {expected} is missing (the next stored entry is {seq})"),
+                ))
+            } else if entry_hash(
+                region,
+                seq,
+                prev_hash,
+                (1..17).map(|i| r.opt_text(i).ok().flatten()),
+            ) != hash
+            {
+                Some((
+                    seq,
+                    format!("entry {seq} does not match its hash: it was edited or moved"),
+                ))
+            } else if prev_hash != prev {
+                Some((
+                    seq,
+                    format!(
+                        "entry {seq} does not link to entry {}: an entry was removed, inserted or replaced before it",
+                        seq - 1
+                    ),
+                ))
+            } else {
+                None
+            };
+            if let Some((seq, what)) = problem {
+                found = Some(Tampering { seq, what });
+                return Ok(false);
+            }
+            hash.clone_into(&mut prev);
+            expected += 1;
+            entries += 1;
+            Ok(true)
+        })
+        .await?;
     let bad = |seq, what: String, entries| {
         Ok(Verification {
             entries,
             tampering: Some(Tampering { seq, what }),
         })
     };
-    let texts = format!("CAST(seq AS TEXT), {}, prev_hash, hash", Columns::NAMES);
-    let sql = match store.backend() {
-        Backend::Sqlite => format!(
-            "SELECT json_group_array(json_array({texts})) FROM \
-             (SELECT * FROM transfer_log WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3)"
-        ),
-        Backend::Postgres => format!(
-            "SELECT CAST(json_agg(json_build_array({texts})) AS TEXT) FROM \
-             (SELECT * FROM transfer_log WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3) AS page"
-        ),
-    };
-    let fetch = |after: i64| {
-        let sql = sqlx::AssertSqlSafe(sql.clone());
-        async move {
-            let (page,): (Option<String>,) = sqlx::query_as(sql)
-                .bind(region)
-                .bind(after)
-                .bind(VERIFY_PAGE)
-                .fetch_one(store.pool())
-                .await?;
-            Ok::<_, StoreError>(page.unwrap_or_default())
-        }
-    };
-    let mut page = fetch(0).await?;
-    loop {
-        let mut rows: Vec<Vec<Option<Text<'_>>>> = if page.is_empty() {
-            Vec::new()
-        } else {
-            serde_json::from_str(&page).map_err(|e| StoreError::Corrupt {
-                what: "transfer log page",
-                why: e.to_string(),
-            })?
-        };
-        // The aggregate takes the ordered subquery's rows in order on both databases, but
-        // neither promises it; sorting what is already sorted costs one pass.
-        if !rows.is_sorted_by_key(|r| seq_of(r).unwrap_or(i64::MAX)) {
-            rows.sort_by_key(|r| seq_of(r).unwrap_or(i64::MAX));
-        }
-        let Some(last) = rows.last() else { break };
-        let last_seq = seq_of(last)?;
-        let full = rows.len() as i64 == VERIFY_PAGE;
-        // The next page is read on the database's side while this one is hashed here.
-        let (next, checked) = tokio::join!(
-            async {
-                if full {
-                    fetch(last_seq).await
-                } else {
-                    Ok(String::new())
-                }
-            },
-            async {
-                for row in &rows {
-                    let [seq_text, cols @ .., prev_hash, hash] = row.as_slice() else {
-                        return Err(StoreError::Corrupt {
-                            what: "transfer log page",
-                            why: format!("an entry has {} columns", row.len()),
-                        });
-                    };
-                    let seq = parse_seq(seq_text)?;
-                    let (prev_hash, hash) = (text(prev_hash), text(hash));
-                    if seq != expected {
-                        return Ok(Some((
-                            expected,
-                            format!("entry {expected} is missing (the next stored entry is {seq})"),
-                        )));
-                    }
-                    if entry_hash(
-                        region,
-                        seq,
-                        prev_hash,
-                        cols.iter().map(|c| c.as_ref().map(|t| &*t.0)),
-                    ) != hash
-                    {
-                        return Ok(Some((
-                            seq,
-                            format!("entry {seq} does not match its hash: it was edited or moved"),
-                        )));
-                    }
-                    if prev_hash != prev {
-                        return Ok(Some((
-                            seq,
-                            format!(
-                                "entry {seq} does not link to entry {}: an entry was removed, inserted or replaced before it",
-                                seq - 1
-                            ),
-                        )));
-                    }
-                    prev = hash.to_owned();
-                    expected += 1;
-                    entries += 1;
-                }
-                Ok(None)
-            }
-        );
-        if let Some((seq, what)) = checked? {
-            return bad(seq, what, entries);
-        }
-        drop(rows);
-        page = next?;
+    if found.is_some() {
+        return Ok(Verification {
+            entries,
+            tampering: found,
+        });
     }
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM transfer_log_heads WHERE region = $1")
-            .bind(region)
-            .fetch_optional(store.pool())
-            .await?;
+    let head = store
+        .db()
+        .rows(
+            "SELECT seq, hash FROM transfer_log_heads WHERE region = $1",
+            &args![region],
+            |r| Ok((r.int(0)?, r.text(1)?.to_owned())),
+        )
+        .await?
+        .into_iter()
+        .next();
     let last = expected - 1;
     match head {
         None if last == 0 => Ok(Verification {
@@ -536,31 +472,35 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Entry>, StoreError> {
         // `CAST(… AS TEXT) IS NULL` types the parameter for PostgreSQL; SQLite reads it too.
-        let rows = sqlx::query(
-            "SELECT * FROM transfer_log WHERE region = $1 AND seq > $2 \
-             AND (CAST($3 AS TEXT) IS NULL OR ts >= $3) AND (CAST($4 AS TEXT) IS NULL OR ts < $4) \
-             AND (CAST($5 AS TEXT) IS NULL OR pipeline = $5) AND (CAST($6 AS TEXT) IS NULL OR dest_region = $6) \
-             AND (CAST($7 AS TEXT) IS NULL OR object = $7) AND (CAST($8 AS TEXT) IS NULL OR subject = $8) \
-             AND (CAST($9 AS TEXT) IS NULL OR decision = $9) ORDER BY seq LIMIT $10",
-        )
-        .bind(region)
-        .bind(after_seq)
-        .bind(&filter.since)
-        .bind(&filter.until)
-        .bind(&filter.pipeline)
-        .bind(&filter.dest_region)
-        .bind(&filter.object)
-        .bind(&filter.subject)
-        .bind(&filter.decision)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(decode).collect()
+        self.db()
+            .rows(
+                &format!(
+                    "SELECT {ENTRY_COLUMNS} FROM transfer_log WHERE region = $1 AND seq > $2 \
+                     AND (CAST($3 AS TEXT) IS NULL OR ts >= $3) AND (CAST($4 AS TEXT) IS NULL OR ts < $4) \
+                     AND (CAST($5 AS TEXT) IS NULL OR pipeline = $5) AND (CAST($6 AS TEXT) IS NULL OR dest_region = $6) \
+                     AND (CAST($7 AS TEXT) IS NULL OR object = $7) AND (CAST($8 AS TEXT) IS NULL OR subject = $8) \
+                     AND (CAST($9 AS TEXT) IS NULL OR decision = $9) ORDER BY seq LIMIT $10"
+                ),
+                &args![
+                    region,
+                    after_seq,
+                    &filter.since,
+                    &filter.until,
+                    &filter.pipeline,
+                    &filter.dest_region,
+                    &filter.object,
+                    &filter.subject,
+                    &filter.decision,
+                    limit,
+                ],
+                decode,
+            )
+            .await
     }
 }
 
 /// Transfers of one route, object kind, legal basis and decision.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteCount {
     /// Origin region.
     pub origin_region: String,
@@ -580,7 +520,7 @@ pub struct RouteCount {
 
 /// Distinct data subjects whose data went to a jurisdiction in a calendar year — the
 /// head-count China's standard-contract and security-assessment thresholds are measured in.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubjectCount {
     /// Destination jurisdiction.
     pub dest_jurisdiction: String,
@@ -602,29 +542,47 @@ impl Store {
         since: Option<&str>,
         until: Option<&str>,
     ) -> Result<(Vec<RouteCount>, Vec<SubjectCount>), StoreError> {
-        let routes = sqlx::query_as(
-            "SELECT origin_region, dest_region, dest_jurisdiction, object, COALESCE(legal_basis, '') AS legal_basis, decision, COUNT(*) AS count \
-             FROM transfer_log WHERE region = $1 AND (CAST($2 AS TEXT) IS NULL OR ts >= $2) AND (CAST($3 AS TEXT) IS NULL OR ts < $3) \
-             GROUP BY origin_region, dest_region, dest_jurisdiction, object, COALESCE(legal_basis, ''), decision \
-             ORDER BY origin_region, dest_region, object, decision",
-        )
-        .bind(region)
-        .bind(since)
-        .bind(until)
-        .fetch_all(self.pool())
-        .await?;
-        let subjects = sqlx::query_as(
-            "SELECT dest_jurisdiction, SUBSTR(ts, 1, 4) AS year, COUNT(DISTINCT subject) AS subjects, \
-             COUNT(DISTINCT CASE WHEN fields LIKE '%\"class\":\"sensitive.%' THEN subject END) AS sensitive_subjects \
-             FROM transfer_log WHERE region = $1 AND decision = 'transfer' AND subject IS NOT NULL \
-             AND (CAST($2 AS TEXT) IS NULL OR ts >= $2) AND (CAST($3 AS TEXT) IS NULL OR ts < $3) \
-             GROUP BY dest_jurisdiction, SUBSTR(ts, 1, 4) ORDER BY dest_jurisdiction, year",
-        )
-        .bind(region)
-        .bind(since)
-        .bind(until)
-        .fetch_all(self.pool())
-        .await?;
+        let window = args![region, since, until];
+        let routes = self
+            .db()
+            .rows(
+                "SELECT origin_region, dest_region, dest_jurisdiction, object, COALESCE(legal_basis, ''), decision, COUNT(*) \
+                 FROM transfer_log WHERE region = $1 AND (CAST($2 AS TEXT) IS NULL OR ts >= $2) AND (CAST($3 AS TEXT) IS NULL OR ts < $3) \
+                 GROUP BY origin_region, dest_region, dest_jurisdiction, object, COALESCE(legal_basis, ''), decision \
+                 ORDER BY origin_region, dest_region, object, decision",
+                &window,
+                |r| {
+                    Ok(RouteCount {
+                        origin_region: r.text(0)?.to_owned(),
+                        dest_region: r.text(1)?.to_owned(),
+                        dest_jurisdiction: r.text(2)?.to_owned(),
+                        object: r.text(3)?.to_owned(),
+                        legal_basis: r.text(4)?.to_owned(),
+                        decision: r.text(5)?.to_owned(),
+                        count: r.int(6)?,
+                    })
+                },
+            )
+            .await?;
+        let subjects = self
+            .db()
+            .rows(
+                "SELECT dest_jurisdiction, SUBSTR(ts, 1, 4) AS year, COUNT(DISTINCT subject), \
+                 COUNT(DISTINCT CASE WHEN fields LIKE '%\"class\":\"sensitive.%' THEN subject END) \
+                 FROM transfer_log WHERE region = $1 AND decision = 'transfer' AND subject IS NOT NULL \
+                 AND (CAST($2 AS TEXT) IS NULL OR ts >= $2) AND (CAST($3 AS TEXT) IS NULL OR ts < $3) \
+                 GROUP BY dest_jurisdiction, SUBSTR(ts, 1, 4) ORDER BY dest_jurisdiction, year",
+                &window,
+                |r| {
+                    Ok(SubjectCount {
+                        dest_jurisdiction: r.text(0)?.to_owned(),
+                        year: r.text(1)?.to_owned(),
+                        subjects: r.int(2)?,
+                        sensitive_subjects: r.int(3)?,
+                    })
+                },
+            )
+            .await?;
         Ok((routes, subjects))
     }
 }

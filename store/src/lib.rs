@@ -2,9 +2,11 @@
 //! (production), through one API.
 //!
 //! # Layout
-//! - [`Store`]: a connection pool and the schema migrations (`store/migrations/`, run at
-//!   open). [`Store::begin`] starts a [`Tx`]: what a pipeline writes for one batch (outbox rows
-//!   and transfer-log entries) commits or rolls back together.
+//! - [`Store`]: the database and the schema migrations (`store/migrations/`, run at open by
+//!   sqlx's migrator on both databases). [`Store::begin`] starts a [`Tx`]: what a pipeline
+//!   writes for one batch (outbox rows and transfer-log entries) commits or rolls back
+//!   together. How statements reach each database is in `db.rs`: SQLite in-process through
+//!   rusqlite, PostgreSQL through sqlx.
 //! - [`records`]: the CRM domain store — tenant-scoped records with versions — and the
 //!   per-tenant change feed sources read from.
 //! - [`outbox`]: transformed records waiting to be published, per destination.
@@ -21,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod checkpoints;
+mod db;
 pub mod dead_letters;
 mod file_vault;
 pub mod ledger;
@@ -29,12 +32,14 @@ pub mod records;
 pub mod vault;
 
 use std::str::FromStr;
-use std::sync::Once;
+use std::sync::Arc;
 use std::time::Duration;
 
+use db::{Db, DbTx, args};
 pub use file_vault::FileVault;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::Connection as _;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +47,7 @@ use sqlx::{Any, AnyPool, Transaction};
 pub enum StoreError {
     /// The database refused or failed.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A schema migration failed.
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -68,6 +73,18 @@ pub enum StoreError {
     },
 }
 
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -80,138 +97,102 @@ pub enum Backend {
 /// A region's store.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
-    /// Reads that need no transaction: on SQLite a few more connections (WAL lets them read
-    /// while the one writer writes), on PostgreSQL the same pool.
-    readers: AnyPool,
-    backend: Backend,
+    db: Arc<Db>,
 }
 
-/// A transaction on a store.
-pub struct Tx<'s> {
-    pub(crate) inner: Transaction<'s, Any>,
-    pub(crate) backend: Backend,
+/// A transaction on a store: rolled back if dropped before [`Tx::commit`].
+#[derive(Debug)]
+pub struct Tx {
+    pub(crate) inner: DbTx,
 }
 
-static DRIVERS: Once = Once::new();
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Store {
     /// Opens the store at `url` and runs pending migrations. `sqlite://PATH` creates the file
     /// if needed (WAL journal, full sync); `postgres://…` connects to a server.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        DRIVERS.call_once(sqlx::any::install_default_drivers);
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let db = if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let url = if url.contains("mode=") {
+                url.to_owned()
+            } else {
+                format!("{url}{sep}mode=rwc")
+            };
+            let options =
+                SqliteConnectOptions::from_str(&url)?.journal_mode(SqliteJournalMode::Wal);
+            let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+            MIGRATOR.run(&mut conn).await?;
+            conn.close().await?;
+            Db::Sqlite(db::Sqlite::open(path.into())?)
         } else {
-            Backend::Postgres
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            MIGRATOR.run(&pool).await?;
+            Db::Postgres(pool)
         };
-        let (url, max) = match backend {
-            Backend::Sqlite => {
-                let sep = if url.contains('?') { '&' } else { '?' };
-                let url = if url.contains("mode=") {
-                    url.to_owned()
-                } else {
-                    format!("{url}{sep}mode=rwc")
-                };
-                // One writer at a time is SQLite's model; a single connection keeps
-                // transactions from waiting on each other's locks.
-                (url, 1)
-            }
-            Backend::Postgres => (url.to_owned(), 8),
-        };
-        let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        use sqlx::Executor as _;
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        let readers = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(3)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            use sqlx::Executor as _;
-                            conn.execute("PRAGMA query_only = ON; PRAGMA cache_size = -8192;")
-                                .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(AnyConnectOptions::from_str(&url)?)
-                    .await?
-            }
-            Backend::Postgres => pool.clone(),
-        };
-        Ok(Self {
-            pool,
-            readers,
-            backend,
-        })
+        Ok(Self { db: Arc::new(db) })
     }
 
     /// The database behind the store.
     pub fn backend(&self) -> Backend {
-        self.backend
+        match *self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Starts a transaction.
-    pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(Tx {
-            inner: self.pool.begin().await?,
-            backend: self.backend,
+            inner: self.db.begin().await?,
         })
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
     }
 
-    /// The pool for reads outside transactions.
-    pub(crate) fn readers(&self) -> &AnyPool {
-        &self.readers
-    }
-
-    /// Closes the pool.
+    /// Closes the connections kept for reuse.
     pub async fn close(&self) {
-        self.readers.close().await;
-        self.pool.close().await;
+        self.db.close().await;
     }
 }
 
-impl Tx<'_> {
+impl Tx {
     /// Commits.
     pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.inner.commit().await?)
+        self.inner.commit().await
     }
 
     /// Rolls back.
     pub async fn rollback(self) -> Result<(), StoreError> {
-        Ok(self.inner.rollback().await?)
+        self.inner.rollback().await
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self.inner {
+            DbTx::Sqlite(_) => Backend::Sqlite,
+            DbTx::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Runs raw SQL: for tests that tamper with the log on purpose.
     #[doc(hidden)]
     pub async fn raw_execute_for_tests(&mut self, sql: &str) -> Result<u64, StoreError> {
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(&mut *self.inner)
-            .await?
-            .rows_affected())
+        self.inner.exec(sql, &[]).await
     }
 }
 
 /// `INSERT …` with `rows` tuples of `cols` placeholders: one statement for a batch (a statement
-/// is a round trip to the database; per-row statements cost more than the rows). The SQL holds
+/// is a call into the database; per-row statements cost more than the rows). The SQL holds
 /// only placeholders, never values. PostgreSQL gets `$N`; SQLite gets anonymous `?`, because
 /// looking up a numbered parameter's name is linear in SQLite, which makes binding thousands
 /// of them quadratic.
@@ -221,7 +202,7 @@ pub(crate) fn multi_row(
     cols: usize,
     rows: usize,
     suffix: &str,
-) -> sqlx::AssertSqlSafe<String> {
+) -> String {
     let mut sql = String::with_capacity(prefix.len() + suffix.len() + rows * cols * 6);
     sql.push_str(prefix);
     sql.push_str(" VALUES ");
@@ -246,43 +227,33 @@ pub(crate) fn multi_row(
     }
     sql.push(' ');
     sql.push_str(suffix);
-    sqlx::AssertSqlSafe(sql)
+    sql
 }
 
 /// Rows per multi-row statement: under SQLite's and PostgreSQL's parameter limits for the
 /// widest table (20 columns).
 pub(crate) const ROWS_PER_STATEMENT: usize = 400;
 
-/// Takes `n` numbers of the sequence `name`; returns the first.
-pub(crate) async fn next_seqs(
-    tx: &mut Transaction<'_, Any>,
-    name: &str,
-    n: usize,
-) -> Result<i64, StoreError> {
-    sqlx::query("INSERT INTO sequences (name, seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
-        .bind(name)
-        .execute(&mut **tx)
+/// Takes `n` numbers of the sequence `name`; returns the first. The row lock taken by the
+/// UPDATE serializes writers of that sequence until the transaction ends, so numbers are
+/// gap-free.
+pub(crate) async fn next_seqs(tx: &mut DbTx, name: &str, n: usize) -> Result<i64, StoreError> {
+    tx.exec(
+        "INSERT INTO sequences (name, seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+        &args![name],
+    )
+    .await?;
+    let last = tx
+        .one(
+            "UPDATE sequences SET seq = seq + $2 WHERE name = $1 RETURNING seq",
+            &args![name, n as i64],
+            |r| r.int(0),
+        )
         .await?;
-    let row: (i64,) =
-        sqlx::query_as("UPDATE sequences SET seq = seq + $2 WHERE name = $1 RETURNING seq")
-            .bind(name)
-            .bind(n as i64)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(row.0 - n as i64 + 1)
+    Ok(last - n as i64 + 1)
 }
 
-/// Takes the next number of the sequence `name`: the row lock taken by the UPDATE serializes
-/// writers of that sequence until the transaction ends, so numbers are gap-free.
-pub(crate) async fn next_seq(tx: &mut Transaction<'_, Any>, name: &str) -> Result<i64, StoreError> {
-    sqlx::query("INSERT INTO sequences (name, seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
-    let row: (i64,) =
-        sqlx::query_as("UPDATE sequences SET seq = seq + 1 WHERE name = $1 RETURNING seq")
-            .bind(name)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(row.0)
+/// Takes the next number of the sequence `name`.
+pub(crate) async fn next_seq(tx: &mut DbTx, name: &str) -> Result<i64, StoreError> {
+    next_seqs(tx, name, 1).await
 }

@@ -2,10 +2,11 @@
 //! Rows are written in the same transaction as their transfer-log entries and published in
 //! order; a row is marked published only after the destination confirmed it.
 
+use crate::db::{Arg, args};
 use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row, next_seqs};
 
 /// A row to publish.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxRow {
     /// Position in the outbox (global, gap-free).
     pub seq: i64,
@@ -27,39 +28,41 @@ pub struct OutboxRow {
     pub body: String,
 }
 
-impl Tx<'_> {
+impl Tx {
     /// Adds rows in order (their `seq`s are assigned); returns the first `seq`.
     pub async fn enqueue_all(&mut self, rows: &[OutboxRow]) -> Result<i64, StoreError> {
         if rows.is_empty() {
             return Ok(0);
         }
+        let backend = self.backend();
         let tx = &mut self.inner;
         let first = next_seqs(tx, "outbox", rows.len()).await?;
         let mut seq = first;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = multi_row(
-                self.backend,
+                backend,
                 "INSERT INTO outbox (seq, destination, pipeline, tenant, object, id, version, op, body, published)",
                 10,
                 chunk.len(),
                 "",
             );
-            let mut q = sqlx::query(sql);
+            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 10);
             for row in chunk {
-                q = q
-                    .bind(seq)
-                    .bind(&row.destination)
-                    .bind(&row.pipeline)
-                    .bind(&row.tenant)
-                    .bind(&row.object)
-                    .bind(&row.id)
-                    .bind(row.version)
-                    .bind(&row.op)
-                    .bind(&row.body)
-                    .bind(0i64);
+                args.extend(args![
+                    seq,
+                    &row.destination,
+                    &row.pipeline,
+                    &row.tenant,
+                    &row.object,
+                    &row.id,
+                    row.version,
+                    &row.op,
+                    &row.body,
+                    0i64,
+                ]);
                 seq += 1;
             }
-            q.execute(&mut **tx).await?;
+            tx.exec(&sql, &args).await?;
         }
         Ok(first)
     }
@@ -83,15 +86,26 @@ impl Store {
             .await?
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        Ok(sqlx::query_as(
-            "SELECT seq, destination, pipeline, tenant, object, id, version, op, body FROM outbox \
-             WHERE destination = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(destination)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        self.db()
+            .rows(
+                "SELECT seq, destination, pipeline, tenant, object, id, version, op, body FROM outbox \
+                 WHERE destination = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &args![destination, after, limit],
+                |r| {
+                    Ok(OutboxRow {
+                        seq: r.int(0)?,
+                        destination: r.text(1)?.to_owned(),
+                        pipeline: r.text(2)?.to_owned(),
+                        tenant: r.text(3)?.to_owned(),
+                        object: r.text(4)?.to_owned(),
+                        id: r.text(5)?.to_owned(),
+                        version: r.int(6)?,
+                        op: r.text(7)?.to_owned(),
+                        body: r.text(8)?.to_owned(),
+                    })
+                },
+            )
+            .await
     }
 
     /// Marks `destination`'s rows up to and including `seq` published (moves its cursor; it

@@ -6,8 +6,8 @@
 //! at-least-once delivery safe.
 
 use dss_core::Record;
-use sqlx::Row as _;
 
+use crate::db::{Arg, args};
 use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row, next_seq, next_seqs};
 
 /// A change in a tenant's feed.
@@ -34,7 +34,7 @@ pub struct Stored {
     pub deleted: bool,
 }
 
-impl Tx<'_> {
+impl Tx {
     /// Writes each record whose version is newer than the stored one, in a few statements for
     /// the whole batch; returns how many were written. Within the batch, the highest version
     /// of a record wins. `subject` is the data subject's key. Feed numbers of records that
@@ -65,13 +65,14 @@ impl Tx<'_> {
                     }
                 }
             }
+            let backend = self.backend();
             let tx = &mut self.inner;
             let first = next_seqs(tx, &format!("feed:{tenant}"), unique.len()).await?;
             let mut seq = first;
             let mut changed: Vec<(i64, String, String, i64)> = Vec::new();
             for chunk in unique.chunks(ROWS_PER_STATEMENT) {
                 let sql = multi_row(
-                    self.backend,
+                    backend,
                     "INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq)",
                     8,
                     chunk.len(),
@@ -79,41 +80,50 @@ impl Tx<'_> {
                      body = excluded.body, feed_seq = excluded.feed_seq WHERE excluded.version > records.version \
                      RETURNING feed_seq, object, id, version",
                 );
-                let mut q = sqlx::query_as(sql);
-                for (record, subject) in chunk {
-                    q = q
-                        .bind(tenant)
-                        .bind(record.object.as_str())
-                        .bind(record.id.as_str())
-                        .bind(record.version as i64)
-                        .bind(subject.as_deref())
-                        .bind(0i64)
-                        .bind(serde_json::to_string(record).expect("records serialize"))
-                        .bind(seq);
+                let bodies: Vec<String> = chunk
+                    .iter()
+                    .map(|(record, _)| serde_json::to_string(record).expect("records serialize"))
+                    .collect();
+                let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 8);
+                for ((record, subject), body) in chunk.iter().zip(&bodies) {
+                    args.extend(args![
+                        tenant,
+                        record.object.as_str(),
+                        record.id.as_str(),
+                        record.version as i64,
+                        subject.as_deref(),
+                        0i64,
+                        body.as_str(),
+                        seq,
+                    ]);
                     seq += 1;
                 }
-                changed.extend(q.fetch_all(&mut **tx).await?);
+                changed.extend(
+                    tx.rows(&sql, &args, |r| {
+                        Ok((
+                            r.int(0)?,
+                            r.text(1)?.to_owned(),
+                            r.text(2)?.to_owned(),
+                            r.int(3)?,
+                        ))
+                    })
+                    .await?,
+                );
             }
             changed.sort_unstable_by_key(|c| c.0);
             for chunk in changed.chunks(ROWS_PER_STATEMENT) {
                 let sql = multi_row(
-                    self.backend,
+                    backend,
                     "INSERT INTO change_feed (tenant, seq, object, id, version, op)",
                     6,
                     chunk.len(),
                     "",
                 );
-                let mut q = sqlx::query(sql);
+                let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 6);
                 for (seq, object, id, version) in chunk {
-                    q = q
-                        .bind(tenant)
-                        .bind(*seq)
-                        .bind(object)
-                        .bind(id)
-                        .bind(*version)
-                        .bind("upsert");
+                    args.extend(args![tenant, *seq, object, id, *version, "upsert"]);
                 }
-                q.execute(&mut **tx).await?;
+                tx.exec(&sql, &args).await?;
             }
             written += changed.len() as u64;
         }
@@ -159,17 +169,16 @@ impl Tx<'_> {
         record: Option<&Record>,
     ) -> Result<bool, StoreError> {
         let tx = &mut self.inner;
-        let stored: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT version, deleted FROM records WHERE tenant = $1 AND object = $2 AND id = $3",
-        )
-        .bind(tenant)
-        .bind(object)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        match stored {
-            Some((v, _)) if v > version => return Ok(false),
-            Some((v, deleted)) if v == version && (deleted == 1) == record.is_none() => {
+        let stored = tx
+            .rows(
+                "SELECT version, deleted FROM records WHERE tenant = $1 AND object = $2 AND id = $3",
+                &args![tenant, object, id],
+                |r| Ok((r.int(0)?, r.int(1)?)),
+            )
+            .await?;
+        match stored.first() {
+            Some(&(v, _)) if v > version => return Ok(false),
+            Some(&(v, deleted)) if v == version && (deleted == 1) == record.is_none() => {
                 return Ok(false);
             }
             _ => {}
@@ -179,47 +188,31 @@ impl Tx<'_> {
         match record {
             Some(r) => {
                 let body = serde_json::to_string(r).expect("records serialize");
-                sqlx::query(
+                tx.exec(
                     "INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq) VALUES ($1, $2, $3, $4, $5, 0, $6, $7) \
                      ON CONFLICT (tenant, object, id) DO UPDATE SET version = excluded.version, subject = excluded.subject, deleted = 0, \
                      body = excluded.body, feed_seq = excluded.feed_seq",
+                    &args![tenant, object, id, version, subject, body.as_str(), seq],
                 )
-                .bind(tenant)
-                .bind(object)
-                .bind(id)
-                .bind(version)
-                .bind(subject)
-                .bind(body)
-                .bind(seq)
-                .execute(&mut **tx)
                 .await?;
             }
             None => {
                 // A tombstone keeps the last body (a delete event still needs the id as it
                 // crossed); for a record never seen it remembers the version, so an older
                 // upsert arriving late is ignored.
-                sqlx::query(
+                tx.exec(
                     "INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq) VALUES ($1, $2, $3, $4, NULL, 1, 'null', $5) \
                      ON CONFLICT (tenant, object, id) DO UPDATE SET version = excluded.version, deleted = 1, feed_seq = excluded.feed_seq",
+                    &args![tenant, object, id, version, seq],
                 )
-                .bind(tenant)
-                .bind(object)
-                .bind(id)
-                .bind(version)
-                .bind(seq)
-                .execute(&mut **tx)
                 .await?;
             }
         }
-        sqlx::query("INSERT INTO change_feed (tenant, seq, object, id, version, op) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(tenant)
-            .bind(seq)
-            .bind(object)
-            .bind(id)
-            .bind(version)
-            .bind(op)
-            .execute(&mut **tx)
-            .await?;
+        tx.exec(
+            "INSERT INTO change_feed (tenant, seq, object, id, version, op) VALUES ($1, $2, $3, $4, $5, $6)",
+            &args![tenant, seq, object, id, version, op],
+        )
+        .await?;
         Ok(true)
     }
 }
@@ -232,28 +225,24 @@ impl Store {
         object: &str,
         id: &str,
     ) -> Result<Option<Stored>, StoreError> {
-        let row = sqlx::query(
-            "SELECT body, deleted FROM records WHERE tenant = $1 AND object = $2 AND id = $3",
-        )
-        .bind(tenant)
-        .bind(object)
-        .bind(id)
-        .fetch_optional(self.readers())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let body: String = row.try_get("body")?;
-        let deleted: i64 = row.try_get("deleted")?;
-        if body == "null" {
-            return Ok(None);
-        }
-        let record = Record::from_json(body.as_bytes()).map_err(|e| StoreError::Corrupt {
-            what: "record body",
-            why: e.to_string(),
-        })?;
-        Ok(Some(Stored {
-            record,
-            deleted: deleted == 1,
-        }))
+        let rows = self
+            .db()
+            .rows(
+                "SELECT body, deleted FROM records WHERE tenant = $1 AND object = $2 AND id = $3",
+                &args![tenant, object, id],
+                |r| {
+                    let body = r.text(0)?;
+                    if body == "null" {
+                        return Ok(None);
+                    }
+                    Ok(Some(Stored {
+                        record: parse_body(body)?,
+                        deleted: r.int(1)? == 1,
+                    }))
+                },
+            )
+            .await?;
+        Ok(rows.into_iter().next().flatten())
     }
 
     /// Live records of a tenant and object kind last changed after feed position `after`, in
@@ -266,26 +255,14 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<(Record, i64)>, StoreError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT body, feed_seq FROM records WHERE tenant = $1 AND object = $2 AND feed_seq > $3 \
-             AND deleted = 0 ORDER BY feed_seq LIMIT $4",
-        )
-        .bind(tenant)
-        .bind(object)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.readers())
-        .await?;
-        rows.into_iter()
-            .map(|(body, seq)| {
-                Record::from_json(body.as_bytes())
-                    .map(|r| (r, seq))
-                    .map_err(|e| StoreError::Corrupt {
-                        what: "record body",
-                        why: e.to_string(),
-                    })
-            })
-            .collect()
+        self.db()
+            .rows(
+                "SELECT body, feed_seq FROM records WHERE tenant = $1 AND object = $2 AND feed_seq > $3 \
+                 AND deleted = 0 ORDER BY feed_seq LIMIT $4",
+                &args![tenant, object, after, limit],
+                |r| Ok((parse_body(r.text(0)?)?, r.int(1)?)),
+            )
+            .await
     }
 
     /// Changes of `tenant` after `after_seq`, in order, at most `limit`.
@@ -295,23 +272,21 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<Change>, StoreError> {
-        let rows: Vec<(i64, String, String, i64, String)> =
-            sqlx::query_as("SELECT seq, object, id, version, op FROM change_feed WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3")
-                .bind(tenant)
-                .bind(after_seq)
-                .bind(limit)
-                .fetch_all(self.readers())
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(seq, object, id, version, op)| Change {
-                seq,
-                object,
-                id,
-                version,
-                op,
-            })
-            .collect())
+        self.db()
+            .rows(
+                "SELECT seq, object, id, version, op FROM change_feed WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &args![tenant, after_seq, limit],
+                |r| {
+                    Ok(Change {
+                        seq: r.int(0)?,
+                        object: r.text(1)?.to_owned(),
+                        id: r.text(2)?.to_owned(),
+                        version: r.int(3)?,
+                        op: r.text(4)?.to_owned(),
+                    })
+                },
+            )
+            .await
     }
 
     /// (object, id, version, deleted) of every record of a tenant, sorted.
@@ -319,25 +294,26 @@ impl Store {
         &self,
         tenant: &str,
     ) -> Result<Vec<(String, String, i64, bool)>, StoreError> {
-        let rows: Vec<(String, String, i64, i64)> =
-            sqlx::query_as("SELECT object, id, version, deleted FROM records WHERE tenant = $1 ORDER BY object, id")
-                .bind(tenant)
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(o, i, v, d)| (o, i, v, d == 1))
-            .collect())
+        self.db()
+            .rows(
+                "SELECT object, id, version, deleted FROM records WHERE tenant = $1 ORDER BY object, id",
+                &args![tenant],
+                |r| Ok((r.text(0)?.to_owned(), r.text(1)?.to_owned(), r.int(2)?, r.int(3)? == 1)),
+            )
+            .await
     }
 
     /// Live (not deleted) records of a tenant.
     pub async fn count_records(&self, tenant: &str) -> Result<i64, StoreError> {
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM records WHERE tenant = $1 AND deleted = 0")
-                .bind(tenant)
-                .fetch_one(self.pool())
-                .await?;
-        Ok(n)
+        let n = self
+            .db()
+            .rows(
+                "SELECT COUNT(*) FROM records WHERE tenant = $1 AND deleted = 0",
+                &args![tenant],
+                |r| r.int(0),
+            )
+            .await?;
+        Ok(n.first().copied().unwrap_or(0))
     }
 
     /// (tenant, object, id) of every live record of a data subject.
@@ -345,11 +321,21 @@ impl Store {
         &self,
         subject: &str,
     ) -> Result<Vec<(String, String, String)>, StoreError> {
-        Ok(sqlx::query_as("SELECT tenant, object, id FROM records WHERE subject = $1 AND deleted = 0 ORDER BY tenant, object, id")
-            .bind(subject)
-            .fetch_all(self.pool())
-            .await?)
+        self.db()
+            .rows(
+                "SELECT tenant, object, id FROM records WHERE subject = $1 AND deleted = 0 ORDER BY tenant, object, id",
+                &args![subject],
+                |r| Ok((r.text(0)?.to_owned(), r.text(1)?.to_owned(), r.text(2)?.to_owned())),
+            )
+            .await
     }
+}
+
+fn parse_body(body: &str) -> Result<Record, StoreError> {
+    Record::from_json(body.as_bytes()).map_err(|e| StoreError::Corrupt {
+        what: "record body",
+        why: e.to_string(),
+    })
 }
 
 /// A change with the record as it is now.
@@ -372,33 +358,26 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<ChangedRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.seq, c.object, c.id, c.version, c.op, r.body, r.version AS current_version FROM change_feed c \
-             LEFT JOIN records r ON r.tenant = c.tenant AND r.object = c.object AND r.id = c.id \
-             WHERE c.tenant = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
-        )
-        .bind(tenant)
-        .bind(after_seq)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let body: Option<String> = row.try_get("body")?;
-                Ok(ChangedRecord {
-                    change: Change {
-                        seq: row.try_get("seq")?,
-                        object: row.try_get("object")?,
-                        id: row.try_get("id")?,
-                        version: row.try_get("version")?,
-                        op: row.try_get("op")?,
-                    },
-                    body: body.filter(|b| b != "null"),
-                    current_version: row
-                        .try_get::<Option<i64>, _>("current_version")?
-                        .unwrap_or(0),
-                })
-            })
-            .collect()
+        self.db()
+            .rows(
+                "SELECT c.seq, c.object, c.id, c.version, c.op, r.body, r.version FROM change_feed c \
+                 LEFT JOIN records r ON r.tenant = c.tenant AND r.object = c.object AND r.id = c.id \
+                 WHERE c.tenant = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
+                &args![tenant, after_seq, limit],
+                |r| {
+                    Ok(ChangedRecord {
+                        change: Change {
+                            seq: r.int(0)?,
+                            object: r.text(1)?.to_owned(),
+                            id: r.text(2)?.to_owned(),
+                            version: r.int(3)?,
+                            op: r.text(4)?.to_owned(),
+                        },
+                        body: r.opt_text(5)?.filter(|b| *b != "null").map(str::to_owned),
+                        current_version: r.opt_int(6)?.unwrap_or(0),
+                    })
+                },
+            )
+            .await
     }
 }

@@ -7,55 +7,70 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dss_core::vault::{SealedValue, VaultEntry};
 
+use crate::db::{Arg, args};
 use crate::{Store, StoreError, Tx};
 
-impl Tx<'_> {
+impl Tx {
     /// Stores vault entries; entries already there are kept.
     pub async fn put_vault_all(&mut self, entries: &[VaultEntry]) -> Result<(), StoreError> {
+        let backend = self.backend();
         for chunk in entries.chunks(crate::ROWS_PER_STATEMENT) {
             let sql = crate::multi_row(
-                self.backend,
+                backend,
                 "INSERT INTO vault (token, subject, key_id, nonce, ciphertext)",
                 5,
                 chunk.len(),
                 "ON CONFLICT (token) DO NOTHING",
             );
-            let mut q = sqlx::query(sql);
-            for e in chunk {
-                q = q
-                    .bind(&e.token)
-                    .bind(&e.subject)
-                    .bind(&e.sealed.key_id)
-                    .bind(STANDARD.encode(e.sealed.nonce))
-                    .bind(STANDARD.encode(&e.sealed.ciphertext));
+            let encoded: Vec<(String, String)> = chunk
+                .iter()
+                .map(|e| {
+                    (
+                        STANDARD.encode(e.sealed.nonce),
+                        STANDARD.encode(&e.sealed.ciphertext),
+                    )
+                })
+                .collect();
+            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 5);
+            for (e, (nonce, ciphertext)) in chunk.iter().zip(&encoded) {
+                args.extend(args![
+                    &e.token,
+                    &e.subject,
+                    &e.sealed.key_id,
+                    nonce,
+                    ciphertext
+                ]);
             }
-            q.execute(&mut *self.inner).await?;
+            self.inner.exec(&sql, &args).await?;
         }
         Ok(())
     }
 
     /// Stores a vault entry; an entry already there (tokens are deterministic) is kept.
     pub async fn put_vault(&mut self, e: &VaultEntry) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO vault (token, subject, key_id, nonce, ciphertext) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token) DO NOTHING")
-            .bind(&e.token)
-            .bind(&e.subject)
-            .bind(&e.sealed.key_id)
-            .bind(STANDARD.encode(e.sealed.nonce))
-            .bind(STANDARD.encode(&e.sealed.ciphertext))
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(())
+        self.put_vault_all(std::slice::from_ref(e)).await
     }
 }
 
 impl Store {
     /// The sealed value behind a token.
     pub async fn vault_get(&self, token: &str) -> Result<Option<SealedValue>, StoreError> {
-        let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT key_id, nonce, ciphertext FROM vault WHERE token = $1")
-                .bind(token)
-                .fetch_optional(self.pool())
-                .await?;
+        let row = self
+            .db()
+            .rows(
+                "SELECT key_id, nonce, ciphertext FROM vault WHERE token = $1",
+                &args![token],
+                |r| {
+                    Ok((
+                        r.text(0)?.to_owned(),
+                        r.text(1)?.to_owned(),
+                        r.text(2)?.to_owned(),
+                    ))
+                },
+            )
+            .await?
+            .into_iter()
+            .next();
         let Some((key_id, nonce, ciphertext)) = row else {
             return Ok(None);
         };
@@ -80,20 +95,19 @@ impl Store {
 
     /// Tokens of a data subject in the vault.
     pub async fn vault_tokens_of_subject(&self, subject: &str) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT token FROM vault WHERE subject = $1 ORDER BY token")
-                .bind(subject)
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        self.db()
+            .rows(
+                "SELECT token FROM vault WHERE subject = $1 ORDER BY token",
+                &args![subject],
+                |r| Ok(r.text(0)?.to_owned()),
+            )
+            .await
     }
 
     /// Destroys every vault entry of a data subject; returns how many.
     pub async fn shred_subject(&self, subject: &str) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM vault WHERE subject = $1")
-            .bind(subject)
-            .execute(self.pool())
-            .await?
-            .rows_affected())
+        self.db()
+            .exec("DELETE FROM vault WHERE subject = $1", &args![subject])
+            .await
     }
 }

@@ -1,0 +1,474 @@
+//! The one interface the store's modules use to reach either database: statements with
+//! [`Arg`]uments, rows read through [`Cells`].
+//!
+//! SQLite runs in this process through rusqlite, on the calling thread: a statement costs
+//! what SQLite costs (microseconds for a cached read), with no hand-off to a driver thread per
+//! statement and row. Long work (a commit's `fsync`, a scan of the whole log) runs under
+//! `block_in_place`, so the runtime's other tasks move to another worker meanwhile. One
+//! writer connection (SQLite's model: one writer at a time) is held by a transaction for its
+//! whole life; reads outside transactions use a small set of read-only connections, which WAL
+//! lets read while the writer writes.
+//!
+//! PostgreSQL runs through sqlx's driver and pool, asynchronously.
+//!
+//! Both read the same SQL: `$N` placeholders, or anonymous `?` in [`crate::multi_row`]'s
+//! statements on SQLite.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::{Postgres, Row as _, TypeInfo as _, ValueRef as _};
+use tokio::sync::OwnedMutexGuard;
+
+use crate::StoreError;
+
+/// A statement argument.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Arg<'a> {
+    /// An integer (`BIGINT`).
+    Int(i64),
+    /// A text, or `NULL`.
+    Text(Option<&'a str>),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(v: &'a Option<String>) -> Self {
+        Arg::Text(v.as_deref())
+    }
+}
+
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match *self {
+            Arg::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(v)),
+            Arg::Text(Some(t)) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Arg::Text(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
+
+/// `[a.into(), b.into(), …]`: arguments of mixed types.
+macro_rules! args {
+    ($($a:expr),* $(,)?) => { [$($crate::db::Arg::from($a)),*] };
+}
+pub(crate) use args;
+
+/// A row being read: columns by position, texts borrowed from the database's buffer.
+pub(crate) trait Cells {
+    /// An integer column.
+    fn int(&self, i: usize) -> Result<i64, StoreError>;
+    /// A text column that may be `NULL`.
+    fn opt_text(&self, i: usize) -> Result<Option<&str>, StoreError>;
+    /// A text column.
+    fn text(&self, i: usize) -> Result<&str, StoreError> {
+        self.opt_text(i)?.ok_or_else(|| StoreError::Corrupt {
+            what: "row",
+            why: format!("column {i} is NULL"),
+        })
+    }
+    /// An integer column that may be `NULL`.
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError>;
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        Ok(self.get_ref(i)?.as_i64().map_err(rusqlite::Error::from)?)
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .get_ref(i)?
+            .as_i64_or_null()
+            .map_err(rusqlite::Error::from)?)
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<&str>, StoreError> {
+        Ok(self
+            .get_ref(i)?
+            .as_str_or_null()
+            .map_err(rusqlite::Error::from)?)
+    }
+}
+
+impl Cells for PgRow {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.opt_int(i)?.ok_or_else(|| StoreError::Corrupt {
+            what: "row",
+            why: format!("column {i} is NULL"),
+        })
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        let raw = self.try_get_raw(i)?;
+        if raw.is_null() {
+            return Ok(None);
+        }
+        // `INTEGER` columns are 32-bit on PostgreSQL, `BIGINT` and `COUNT` 64-bit.
+        Ok(Some(match raw.type_info().name() {
+            "INT4" => i64::from(self.try_get::<i32, _>(i)?),
+            "INT2" => i64::from(self.try_get::<i16, _>(i)?),
+            _ => self.try_get::<i64, _>(i)?,
+        }))
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<&str>, StoreError> {
+        Ok(self.try_get::<Option<&str>, _>(i)?)
+    }
+}
+
+/// Runs `f`, which blocks (disk syncs, long scans), without stalling the runtime's other
+/// tasks: on a multi-threaded runtime they move to another worker meanwhile.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// Read-only connections kept open for reuse.
+const SQLITE_READERS: usize = 4;
+
+/// A region's SQLite database.
+#[derive(Debug)]
+pub(crate) struct Sqlite {
+    path: PathBuf,
+    writer: Arc<tokio::sync::Mutex<rusqlite::Connection>>,
+    readers: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl Sqlite {
+    /// Opens the database at `path`, which must exist (the migrations create it).
+    pub(crate) fn open(path: PathBuf) -> Result<Self, StoreError> {
+        let writer = open_sqlite(
+            &path,
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
+        )?;
+        Ok(Self {
+            path,
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Runs `f` on a read-only connection.
+    fn read<R>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let pooled = self.readers.lock().expect("reader list").pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_sqlite(
+                &self.path,
+                "PRAGMA query_only = ON; PRAGMA cache_size = -8192;",
+            )?,
+        };
+        let out = f(&conn);
+        let mut readers = self.readers.lock().expect("reader list");
+        if readers.len() < SQLITE_READERS {
+            readers.push(conn);
+        }
+        out
+    }
+}
+
+fn open_sqlite(path: &std::path::Path, pragmas: &str) -> Result<rusqlite::Connection, StoreError> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    conn.execute_batch(pragmas)?;
+    Ok(conn)
+}
+
+fn sqlite_exec(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> Result<u64, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, args)?;
+    Ok(stmt.raw_execute()? as u64)
+}
+
+/// Binds `args` to `stmt`. SQLite takes `$N` as a *name*, numbered by first appearance, so
+/// `$2 … $1` would swap; each parameter is bound by the number in its name instead (anonymous
+/// `?` by position).
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg<'_>]) -> Result<(), StoreError> {
+    for i in 1..=stmt.parameter_count() {
+        let n = match stmt.parameter_name(i) {
+            Some(name) => name
+                .strip_prefix('$')
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| StoreError::Corrupt {
+                    what: "statement",
+                    why: format!("parameter {name} is not $N"),
+                })?,
+            None => i,
+        };
+        let arg =
+            n.checked_sub(1)
+                .and_then(|k| args.get(k))
+                .ok_or_else(|| StoreError::Corrupt {
+                    what: "statement",
+                    why: format!("no argument for parameter {n}"),
+                })?;
+        stmt.raw_bind_parameter(i, arg)?;
+    }
+    Ok(())
+}
+
+/// Runs a query and hands each row to `f` until it returns `false`.
+fn sqlite_each(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    mut f: impl FnMut(&dyn Cells) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, args)?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        if !f(row)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn sqlite_rows<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    mut f: impl FnMut(&dyn Cells) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    sqlite_each(conn, sql, args, |row| {
+        out.push(f(row)?);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+fn pg_query<'q>(
+    sql: &'q str,
+    args: &[Arg<'q>],
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    let mut q = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql));
+    for a in args {
+        q = match *a {
+            Arg::Int(v) => q.bind(v),
+            Arg::Text(t) => q.bind(t),
+        };
+    }
+    q
+}
+
+/// The database behind a store.
+#[derive(Debug)]
+pub(crate) enum Db {
+    Sqlite(Sqlite),
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// Runs a statement outside any transaction (it commits on its own).
+    pub(crate) async fn exec(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        match self {
+            Db::Sqlite(db) => {
+                let conn = db.writer.lock().await;
+                blocking(|| sqlite_exec(&conn, sql, args))
+            }
+            Db::Postgres(pool) => Ok(pg_query(sql, args).execute(pool).await?.rows_affected()),
+        }
+    }
+
+    /// Runs a query outside any transaction; `f` turns each row into a `T`.
+    pub(crate) async fn rows<T: Send>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        mut f: impl FnMut(&dyn Cells) -> Result<T, StoreError> + Send,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.read(|conn| sqlite_rows(conn, sql, args, f)),
+            Db::Postgres(pool) => pg_query(sql, args)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|row| f(row))
+                .collect(),
+        }
+    }
+
+    /// Streams a query's rows to `f`, one at a time, until it returns `false`: for scans
+    /// too large to hold.
+    pub(crate) async fn each(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        mut f: impl FnMut(&dyn Cells) -> Result<bool, StoreError> + Send,
+    ) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(db) => blocking(|| db.read(|conn| sqlite_each(conn, sql, args, f))),
+            Db::Postgres(pool) => {
+                use tokio_stream::StreamExt as _;
+                let mut rows = pg_query(sql, args).fetch(pool);
+                while let Some(row) = rows.next().await {
+                    if !f(&row?)? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Starts a transaction.
+    pub(crate) async fn begin(&self) -> Result<DbTx, StoreError> {
+        match self {
+            Db::Sqlite(db) => {
+                let conn = db.writer.clone().lock_owned().await;
+                // IMMEDIATE takes the write lock now: a transaction never fails half-way
+                // because another process started writing first.
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                Ok(DbTx::Sqlite(SqliteTx { conn, open: true }))
+            }
+            Db::Postgres(pool) => Ok(DbTx::Postgres(pool.begin().await?)),
+        }
+    }
+
+    /// Closes connections.
+    pub(crate) async fn close(&self) {
+        match self {
+            Db::Sqlite(db) => db.readers.lock().expect("reader list").clear(),
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// SQLite's writer connection inside a transaction; rolled back when dropped uncommitted.
+#[derive(Debug)]
+pub(crate) struct SqliteTx {
+    conn: OwnedMutexGuard<rusqlite::Connection>,
+    open: bool,
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if self.open {
+            // Nothing to report to: a failed rollback leaves SQLite rolling back on its own
+            // when the next statement or connection finds the transaction abandoned.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// A transaction on either database.
+#[derive(Debug)]
+pub(crate) enum DbTx {
+    Sqlite(SqliteTx),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl DbTx {
+    /// Runs a statement.
+    pub(crate) async fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        match self {
+            DbTx::Sqlite(tx) => sqlite_exec(&tx.conn, sql, args),
+            DbTx::Postgres(tx) => Ok(pg_query(sql, args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()),
+        }
+    }
+
+    /// Runs a query; `f` turns each row into a `T`.
+    pub(crate) async fn rows<T: Send>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        mut f: impl FnMut(&dyn Cells) -> Result<T, StoreError> + Send,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            DbTx::Sqlite(tx) => sqlite_rows(&tx.conn, sql, args, f),
+            DbTx::Postgres(tx) => pg_query(sql, args)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|row| f(row))
+                .collect(),
+        }
+    }
+
+    /// Runs a query that returns one row.
+    pub(crate) async fn one<T: Send>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: impl FnMut(&dyn Cells) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        self.rows(sql, args, f)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "query",
+                why: "returned no row".into(),
+            })
+    }
+
+    /// Commits.
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            DbTx::Sqlite(mut tx) => {
+                blocking(|| tx.conn.execute_batch("COMMIT"))?;
+                tx.open = false;
+                Ok(())
+            }
+            DbTx::Postgres(tx) => Ok(tx.commit().await?),
+        }
+    }
+
+    /// Rolls back.
+    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            DbTx::Sqlite(mut tx) => {
+                tx.open = false;
+                Ok(tx.conn.execute_batch("ROLLBACK")?)
+            }
+            DbTx::Postgres(tx) => Ok(tx.rollback().await?),
+        }
+    }
+}

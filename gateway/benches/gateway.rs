@@ -8,6 +8,8 @@
 //! 2. Get calls per second with 64 concurrent clients (each its own TLS connection);
 //! 3. a residency-aware List of 1,000 contacts across a border (Beijing → Frankfurt caller):
 //!    every record through the policy plan, the reads written to the transfer log.
+//!
+//! The process allocates with mimalloc, as the `dss` binary does.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +18,9 @@ use dss_gateway::certs::Ca;
 use dss_gateway::server::{self, proto};
 use dss_pipelines::{Config, Runtime};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]

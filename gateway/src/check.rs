@@ -138,10 +138,7 @@ impl<'a> Checker<'a> {
             if text.is_empty() {
                 continue;
             }
-            // sonic-rs parses fast; its messages quote the input, so a line it refuses is
-            // parsed again by serde_json, whose error is reported with values redacted.
-            let parsed = sonic_rs::from_slice::<Record>(text).or_else(|_| Record::from_json(text));
-            let mut record = match parsed {
+            let mut record = match Record::from_json(text) {
                 Ok(r) => r,
                 Err(e) => {
                     self.summary.errors += 1;

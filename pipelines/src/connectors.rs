@@ -4,6 +4,7 @@
 use dss_core::ObjectKind;
 use dss_policies::pipeline::{Connector, Pipeline};
 use dss_store::outbox::OutboxRow;
+use dss_store::records::RecordRow;
 use dss_store::{Store, StoreError};
 
 use crate::file::{Defaults, FileSink, FileSource};
@@ -131,15 +132,15 @@ impl<'a> Source<'a> {
 }
 
 /// Where a pipeline delivers.
-pub(crate) enum Sink<'a> {
-    Crm(&'a Store),
+pub(crate) enum Sink {
+    Crm(Store),
     File(FileSink),
 }
 
-impl<'a> Sink<'a> {
+impl Sink {
     pub(crate) fn new(
         p: &Pipeline,
-        store: impl FnOnce() -> Result<&'a Store, RunError>,
+        store: impl FnOnce() -> Result<Store, RunError>,
     ) -> Result<Self, RunError> {
         match &p.destination {
             Connector::Crm => Ok(Sink::Crm(store()?)),
@@ -162,33 +163,49 @@ impl<'a> Sink<'a> {
             Sink::Crm(dest) => {
                 let mut tx = dest.begin().await?;
                 // Upserts go in batches; a delete first flushes the upserts before it, so the
-                // destination sees the origin's order.
-                let mut upserts = Vec::new();
-                for row in rows {
+                // destination sees the origin's order. Bodies are written as they came: the
+                // record crossed as this JSON, and only its subject's key is read from it.
+                let mut upserts: Vec<RecordRow<'_>> = Vec::new();
+                let subjects: Vec<Option<String>> = rows
+                    .iter()
+                    .map(|row| {
+                        (row.op != "delete")
+                            .then(|| subject_of(&row.body))
+                            .flatten()
+                    })
+                    .collect();
+                for (row, subject) in rows.iter().zip(&subjects) {
                     if row.op == "delete" {
-                        tx.upsert_records(&upserts).await?;
+                        tx.upsert_rows(&upserts).await?;
                         upserts.clear();
                         tx.delete_record(&row.tenant, &row.object, &row.id, row.version)
                             .await?;
                     } else {
-                        let record =
-                            dss_core::Record::from_json(row.body.as_bytes()).map_err(|e| {
-                                StoreError::Corrupt {
-                                    what: "outbox body",
-                                    why: e.to_string(),
-                                }
-                            })?;
-                        let subject = record.subject.as_ref().and_then(|s| s.id.clone());
-                        upserts.push((record, subject));
+                        upserts.push(RecordRow {
+                            tenant: &row.tenant,
+                            object: &row.object,
+                            id: &row.id,
+                            version: row.version,
+                            subject: subject.as_deref(),
+                            body: &row.body,
+                        });
                     }
                 }
-                tx.upsert_records(&upserts).await?;
+                tx.upsert_rows(&upserts).await?;
                 tx.commit().await?;
                 Ok(())
             }
             Sink::File(file) => file.write(rows).map(drop).map_err(SinkError::File),
         }
     }
+}
+
+/// The data subject's key in a record's JSON (`subject.id`), if it has one.
+fn subject_of(body: &str) -> Option<String> {
+    use sonic_rs::JsonValueTrait as _;
+    sonic_rs::get_from_str(body, ["subject", "id"])
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
 }
 
 /// Why a sink failed.

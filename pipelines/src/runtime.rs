@@ -288,7 +288,7 @@ impl Runtime {
         let to = p.route.to.as_str();
         let origin = self.store_of(from)?;
         let mut source = Source::new(p, origin)?;
-        let sink = Sink::new(p, || self.store_of(to))?;
+        let sink = Arc::new(Sink::new(p, || self.store_of(to).cloned())?);
         let limiter = p.rate_limit.map(|l| {
             let rate = NonZeroU32::new(l.records_per_second).unwrap_or(NonZeroU32::MIN);
             let burst = l.burst.and_then(NonZeroU32::new).unwrap_or(rate);
@@ -318,206 +318,218 @@ impl Runtime {
 
         // Rows left unpublished by an earlier, interrupted run go first.
         summary.delivered += self.deliver(p, origin, &sink).await?;
-        while !self.is_stopping() {
-            let after: i64 = origin
-                .checkpoint(&checkpoint)
-                .await
-                .map_err(oerr)?
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            let changes = source.read(after, i64::from(p.max_batch_records)).await?;
-            let Some(last) = changes.last().map(|c| c.seq) else {
-                break;
-            };
-            let now = dss_core::time::now_rfc3339();
-            if let Some(hc) = &mut head_count {
-                hc.prefetch(self, origin, from, &changes)
+        // Then each batch is delivered by a courier task while the next one is read,
+        // decided and committed in the origin: the destination's writes run on the other
+        // core. The channel holds one batch, so at most two are in memory.
+        let delivered_before = summary.delivered;
+        let (courier, batches) = Courier::start(p, origin, &sink);
+        let produced = async {
+            while !self.is_stopping() {
+                let after: i64 = origin
+                    .checkpoint(&checkpoint)
                     .await
-                    .map_err(oerr)?;
-            }
-            let mut rows = Vec::new();
-            let mut vault = Vec::new();
-            let mut transfers = Vec::new();
-            let mut dead = Vec::new();
-            for c in &changes {
-                if c.skip {
-                    continue;
+                    .map_err(oerr)?
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                let changes = source.read(after, i64::from(p.max_batch_records)).await?;
+                let Some(last) = changes.last().map(|c| c.seq) else {
+                    break;
+                };
+                let now = dss_core::time::now_rfc3339();
+                if let Some(hc) = &mut head_count {
+                    hc.prefetch(self, origin, from, &changes)
+                        .await
+                        .map_err(oerr)?;
                 }
-                if let Some(limiter) = &limiter {
-                    limiter.until_ready().await;
-                }
-                summary.read += 1;
-                if c.object.as_deref().is_some_and(|o| !Source::wanted(p, o)) {
-                    summary.skipped += 1;
-                    continue;
-                }
-                let mut dead_letter = |reason: String, object: Option<String>| {
-                    summary.dead_letters += 1;
-                    let reason = match &c.at {
-                        Some(at) => format!("{at}: {reason}"),
-                        None => reason,
+                let mut rows = Vec::new();
+                let mut vault = Vec::new();
+                let mut transfers = Vec::new();
+                let mut dead = Vec::new();
+                for c in &changes {
+                    if c.skip {
+                        continue;
+                    }
+                    if let Some(limiter) = &limiter {
+                        limiter.until_ready().await;
+                    }
+                    summary.read += 1;
+                    if c.object.as_deref().is_some_and(|o| !Source::wanted(p, o)) {
+                        summary.skipped += 1;
+                        continue;
+                    }
+                    let mut dead_letter = |reason: String, object: Option<String>| {
+                        summary.dead_letters += 1;
+                        let reason = match &c.at {
+                            Some(at) => format!("{at}: {reason}"),
+                            None => reason,
+                        };
+                        dead.push((
+                            DeadLetter {
+                                seq: 0,
+                                timestamp: now.clone(),
+                                pipeline: p.name.clone(),
+                                stage: "read".into(),
+                                object,
+                                record_id: None,
+                                reason,
+                            },
+                            c.body.as_ref().ok().cloned(),
+                        ));
                     };
-                    dead.push((
-                        DeadLetter {
+                    let body = match &c.body {
+                        Ok(body) => body,
+                        Err(reason) => {
+                            dead_letter(reason.clone(), c.object.clone());
+                            continue;
+                        }
+                    };
+                    let mut record = match Record::from_json(body.as_bytes()) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            dead_letter(e.to_string(), c.object.clone());
+                            continue;
+                        }
+                    };
+                    if c.object.is_none() && !p.objects.contains(&record.object) {
+                        summary.skipped += 1;
+                        continue;
+                    }
+                    // A record that says it lives elsewhere is not decided on this route's rules.
+                    if record.region != p.route.from {
+                        dead_letter(
+                            format!(
+                                "the record is in region {}, the pipeline reads {from}",
+                                record.region
+                            ),
+                            Some(record.object.to_string()),
+                        );
+                        continue;
+                    }
+                    let version = record.version as i64;
+                    let deleting = c.delete;
+                    evaluator.evaluate(&mut record, &mut outcome);
+                    if let Some(hc) = &mut head_count
+                        && !deleting
+                    {
+                        hc.admit(&mut outcome, RuleRef::Level(planner.origin()));
+                    }
+                    if outcome.decision == Decision::Transfer {
+                        for d in &outcome.fields {
+                            summary.actions[d.action as usize] += 1;
+                        }
+                    }
+                    // A delete always propagates (the destination may hold an earlier copy, and
+                    // erasure must reach every recipient); it carries the id as it crossed.
+                    let decision = match (outcome.decision, deleting) {
+                        (_, true) => "delete",
+                        (Decision::Transfer, false) => "transfer",
+                        (Decision::Block, false) => "block",
+                    };
+                    if deleting {
+                        summary.sent += 1;
+                        rows.push(OutboxRow {
                             seq: 0,
-                            timestamp: now.clone(),
+                            destination: p.name.clone(),
                             pipeline: p.name.clone(),
-                            stage: "read".into(),
-                            object,
-                            record_id: None,
-                            reason,
+                            tenant: p
+                                .route
+                                .to_tenant
+                                .clone()
+                                .unwrap_or_else(|| record.tenant.clone()),
+                            object: record.object.to_string(),
+                            id: record.id.clone(),
+                            version: c.version,
+                            op: "delete".into(),
+                            body: String::new(),
+                        });
+                    } else if outcome.decision == Decision::Transfer {
+                        summary.sent += 1;
+                        rows.push(OutboxRow {
+                            seq: 0,
+                            destination: p.name.clone(),
+                            pipeline: p.name.clone(),
+                            tenant: record.tenant.clone(),
+                            object: record.object.to_string(),
+                            id: record.id.clone(),
+                            version,
+                            op: "upsert".into(),
+                            body: serde_json::to_string(&record).expect("records serialize"),
+                        });
+                        vault.extend(seal_vault(&self.keys, &mut outcome)?);
+                    } else {
+                        summary.blocked += 1;
+                    }
+                    transfers.push(transfer_entry(
+                        set,
+                        &p.route,
+                        Leg {
+                            pipeline: &p.name,
+                            run_id: &run_id,
+                            now: &now,
+                            origin_jurisdiction: &origin_j,
+                            dest_jurisdiction: &dest_j,
                         },
-                        c.body.as_ref().ok().cloned(),
+                        &record,
+                        &outcome,
+                        decision,
                     ));
-                };
-                let body = match &c.body {
-                    Ok(body) => body,
-                    Err(reason) => {
-                        dead_letter(reason.clone(), c.object.clone());
-                        continue;
-                    }
-                };
-                let mut record = match Record::from_json(body.as_bytes()) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        dead_letter(e.to_string(), c.object.clone());
-                        continue;
-                    }
-                };
-                if c.object.is_none() && !p.objects.contains(&record.object) {
-                    summary.skipped += 1;
-                    continue;
                 }
-                // A record that says it lives elsewhere is not decided on this route's rules.
-                if record.region != p.route.from {
-                    dead_letter(
-                        format!(
-                            "the record is in region {}, the pipeline reads {from}",
-                            record.region
-                        ),
-                        Some(record.object.to_string()),
-                    );
-                    continue;
+                // One origin transaction: what crosses, what was logged, and how far we got.
+                let mut tx = origin.begin().await.map_err(oerr)?;
+                tx.put_vault_all(&vault).await.map_err(oerr)?;
+                let first_seq = tx.enqueue_all(&rows).await.map_err(oerr)?;
+                tx.append_transfers(from, &transfers).await.map_err(oerr)?;
+                for (d, payload) in &dead {
+                    tx.dead_letter(d, payload.as_deref()).await.map_err(oerr)?;
                 }
-                let version = record.version as i64;
-                let deleting = c.delete;
-                evaluator.evaluate(&mut record, &mut outcome);
-                if let Some(hc) = &mut head_count
-                    && !deleting
-                {
-                    hc.admit(&mut outcome, RuleRef::Level(planner.origin()));
-                }
-                if outcome.decision == Decision::Transfer {
-                    for d in &outcome.fields {
-                        summary.actions[d.action as usize] += 1;
-                    }
-                }
-                // A delete always propagates (the destination may hold an earlier copy, and
-                // erasure must reach every recipient); it carries the id as it crossed.
-                let decision = match (outcome.decision, deleting) {
-                    (_, true) => "delete",
-                    (Decision::Transfer, false) => "transfer",
-                    (Decision::Block, false) => "block",
-                };
-                if deleting {
-                    summary.sent += 1;
-                    rows.push(OutboxRow {
-                        seq: 0,
-                        destination: p.name.clone(),
-                        pipeline: p.name.clone(),
-                        tenant: p
-                            .route
-                            .to_tenant
-                            .clone()
-                            .unwrap_or_else(|| record.tenant.clone()),
-                        object: record.object.to_string(),
-                        id: record.id.clone(),
-                        version: c.version,
-                        op: "delete".into(),
-                        body: String::new(),
-                    });
-                } else if outcome.decision == Decision::Transfer {
-                    summary.sent += 1;
-                    rows.push(OutboxRow {
-                        seq: 0,
-                        destination: p.name.clone(),
-                        pipeline: p.name.clone(),
-                        tenant: record.tenant.clone(),
-                        object: record.object.to_string(),
-                        id: record.id.clone(),
-                        version,
-                        op: "upsert".into(),
-                        body: serde_json::to_string(&record).expect("records serialize"),
-                    });
-                    vault.extend(seal_vault(&self.keys, &mut outcome)?);
-                } else {
-                    summary.blocked += 1;
-                }
-                transfers.push(transfer_entry(
-                    set,
-                    &p.route,
-                    Leg {
-                        pipeline: &p.name,
-                        run_id: &run_id,
-                        now: &now,
-                        origin_jurisdiction: &origin_j,
-                        dest_jurisdiction: &dest_j,
-                    },
-                    &record,
-                    &outcome,
-                    decision,
-                ));
-            }
-            // One origin transaction: what crosses, what was logged, and how far we got.
-            let mut tx = origin.begin().await.map_err(oerr)?;
-            tx.put_vault_all(&vault).await.map_err(oerr)?;
-            let first_seq = tx.enqueue_all(&rows).await.map_err(oerr)?;
-            tx.append_transfers(from, &transfers).await.map_err(oerr)?;
-            for (d, payload) in &dead {
-                tx.dead_letter(d, payload.as_deref()).await.map_err(oerr)?;
-            }
-            tx.set_checkpoint(&checkpoint, &last.to_string())
-                .await
-                .map_err(oerr)?;
-            tx.commit().await.map_err(oerr)?;
-            // What committed counts, even if delivering it fails now (a retry delivers it).
-            progress(&summary);
-            // Everything enqueued before this batch was delivered (above, or with the batch
-            // before), so this batch's rows are exactly the pipeline's pending ones: deliver
-            // them from memory rather than reading them back. A failure here leaves them
-            // pending, and the retry starts by delivering what is pending.
-            if let Some(n) = rows.len().checked_sub(1) {
-                for (i, row) in rows.iter_mut().enumerate() {
-                    row.seq = first_seq + i as i64;
-                }
-                sink.write(&rows).await.map_err(|e| sink_error(p, e))?;
-                origin
-                    .mark_published(&p.name, first_seq + n as i64)
+                tx.set_checkpoint(&checkpoint, &last.to_string())
                     .await
                     .map_err(oerr)?;
-                summary.delivered += rows.len() as u64;
+                tx.commit().await.map_err(oerr)?;
+                // What committed counts, even if delivering it fails now (a retry delivers it).
+                summary.delivered = delivered_before + courier.delivered();
+                progress(&summary);
+                // Everything enqueued before this batch was delivered (above) or is with the
+                // courier, so this batch's rows are exactly the pipeline's next pending ones:
+                // they are delivered from memory rather than read back. A failure leaves them
+                // pending, and the retry starts by delivering what is pending.
+                if !rows.is_empty() {
+                    for (i, row) in rows.iter_mut().enumerate() {
+                        row.seq = first_seq + i as i64;
+                    }
+                    if batches.send(rows).await.is_err() {
+                        // The courier stopped on an error; it is reported below.
+                        break;
+                    }
+                }
+                if let (OnDeadLetter::Stop, Some((first, _))) = (p.on_dead_letter, dead.first()) {
+                    return Err(RunError::DeadLetters {
+                        pipeline: p.name.clone(),
+                        region: from.to_owned(),
+                        count: dead.len(),
+                        first: first.reason.clone(),
+                    });
+                }
             }
-            progress(&summary);
-            if let (OnDeadLetter::Stop, Some((first, _))) = (p.on_dead_letter, dead.first()) {
-                return Err(RunError::DeadLetters {
-                    pipeline: p.name.clone(),
-                    region: from.to_owned(),
-                    count: dead.len(),
-                    first: first.reason.clone(),
-                });
-            }
+            Ok(())
         }
+        .await;
+        // Whatever committed is delivered before returning, even when the loop failed.
+        drop(batches);
+        let couriered = courier.finish().await;
+        summary.delivered = delivered_before + couriered.delivered;
+        progress(&summary);
+        produced?;
+        couriered.result.map_err(|e| match e {
+            CourierError::Sink(e) => sink_error(p, e),
+            CourierError::Origin(error) => oerr(error),
+        })?;
         Ok(summary)
     }
 
     /// The embedded transport: delivers the origin's unpublished outbox rows of `p` to the
     /// sink, then marks them published. Returns rows delivered.
-    async fn deliver(
-        &self,
-        p: &Pipeline,
-        origin: &Store,
-        sink: &Sink<'_>,
-    ) -> Result<u64, RunError> {
+    async fn deliver(&self, p: &Pipeline, origin: &Store, sink: &Sink) -> Result<u64, RunError> {
         let oerr = |error| RunError::Store {
             region: p.route.from.to_string(),
             error,
@@ -590,6 +602,76 @@ impl Runtime {
         total.from = p.route.from.to_string();
         total.to = p.route.to.to_string();
         Ok(total)
+    }
+}
+
+/// Delivers a pipeline's committed batches to its sink, in order, on a task of its own, and
+/// moves the origin's published cursor after each.
+struct Courier {
+    task: tokio::task::JoinHandle<Result<(), CourierError>>,
+    delivered: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// What a courier did.
+struct Couriered {
+    delivered: u64,
+    result: Result<(), CourierError>,
+}
+
+enum CourierError {
+    Sink(SinkError),
+    Origin(StoreError),
+}
+
+impl Courier {
+    fn start(
+        p: &Pipeline,
+        origin: &Store,
+        sink: &Arc<Sink>,
+    ) -> (Self, tokio::sync::mpsc::Sender<Vec<OutboxRow>>) {
+        let (batches, mut inbox) = tokio::sync::mpsc::channel::<Vec<OutboxRow>>(1);
+        let delivered = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (sink, origin, name, count) = (
+            sink.clone(),
+            origin.clone(),
+            p.name.clone(),
+            delivered.clone(),
+        );
+        let task = tokio::spawn(async move {
+            while let Some(rows) = inbox.recv().await {
+                let Some(last) = rows.last().map(|r| r.seq) else {
+                    continue;
+                };
+                sink.write(&rows).await.map_err(CourierError::Sink)?;
+                origin
+                    .mark_published(&name, last)
+                    .await
+                    .map_err(CourierError::Origin)?;
+                count.fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(())
+        });
+        (Self { task, delivered }, batches)
+    }
+
+    /// Rows delivered so far.
+    fn delivered(&self) -> u64 {
+        self.delivered.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Waits for the batches sent to be delivered (the sender must be dropped first).
+    async fn finish(self) -> Couriered {
+        let result = match self.task.await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(CourierError::Sink(SinkError::File(format!(
+                "delivery stopped: {e}"
+            )))),
+        };
+        Couriered {
+            delivered: self.delivered.load(std::sync::atomic::Ordering::Relaxed),
+            result,
+        }
     }
 }
 

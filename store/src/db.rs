@@ -161,21 +161,47 @@ pub(crate) struct Sqlite {
     path: PathBuf,
     writer: Arc<tokio::sync::Mutex<rusqlite::Connection>>,
     readers: Mutex<Vec<rusqlite::Connection>>,
+    /// Wakes the checkpointer after a commit; dropping it stops the checkpointer.
+    committed: std::sync::mpsc::SyncSender<()>,
 }
 
 impl Sqlite {
     /// Opens the database at `path`, which must exist (the migrations create it).
+    ///
+    /// Commits append to the write-ahead log only; a checkpointer thread with its own
+    /// connection copies the log into the database file after commits (a passive
+    /// checkpoint: it never blocks the writer or readers). Left to the writer, SQLite would
+    /// copy a thousand pages inside every few commits, on the committing thread.
     pub(crate) fn open(path: PathBuf) -> Result<Self, StoreError> {
         let writer = open_sqlite(
             &path,
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
+             PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; \
+             PRAGMA journal_size_limit = 67108864;",
         )?;
+        let checkpointer = open_sqlite(&path, "PRAGMA synchronous = FULL;")?;
+        let (committed, wakes) = std::sync::mpsc::sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("dss-sqlite-checkpoint".into())
+            .spawn(move || {
+                while wakes.recv().is_ok() {
+                    checkpoint(&checkpointer);
+                }
+                // The store is closed: fold the log in before exiting.
+                checkpoint(&checkpointer);
+            })
+            .map_err(|e| StoreError::Database(Box::new(e)))?;
         Ok(Self {
             path,
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             readers: Mutex::new(Vec::new()),
+            committed,
         })
+    }
+
+    /// Tells the checkpointer there is log to copy (a wake-up already pending is enough).
+    fn wake_checkpointer(&self) {
+        let _ = self.committed.try_send(());
     }
 
     /// Runs `f` on a read-only connection.
@@ -197,6 +223,14 @@ impl Sqlite {
             readers.push(conn);
         }
         out
+    }
+}
+
+/// A passive checkpoint. A failure (the disk is full, say) leaves the log longer, not the data
+/// at risk: the next checkpoint, or the next opening of the database, copies it.
+fn checkpoint(conn: &rusqlite::Connection) {
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "SQLite checkpoint failed; will retry after the next commit");
     }
 }
 
@@ -308,7 +342,9 @@ impl Db {
         match self {
             Db::Sqlite(db) => {
                 let conn = db.writer.lock().await;
-                blocking(|| sqlite_exec(&conn, sql, args))
+                let n = blocking(|| sqlite_exec(&conn, sql, args))?;
+                db.wake_checkpointer();
+                Ok(n)
             }
             Db::Postgres(pool) => Ok(pg_query(sql, args).execute(pool).await?.rows_affected()),
         }
@@ -363,7 +399,11 @@ impl Db {
                 // IMMEDIATE takes the write lock now: a transaction never fails half-way
                 // because another process started writing first.
                 conn.execute_batch("BEGIN IMMEDIATE")?;
-                Ok(DbTx::Sqlite(SqliteTx { conn, open: true }))
+                Ok(DbTx::Sqlite(SqliteTx {
+                    conn,
+                    open: true,
+                    committed: db.committed.clone(),
+                }))
             }
             Db::Postgres(pool) => Ok(DbTx::Postgres(pool.begin().await?)),
         }
@@ -383,6 +423,7 @@ impl Db {
 pub(crate) struct SqliteTx {
     conn: OwnedMutexGuard<rusqlite::Connection>,
     open: bool,
+    committed: std::sync::mpsc::SyncSender<()>,
 }
 
 impl Drop for SqliteTx {
@@ -455,6 +496,7 @@ impl DbTx {
             DbTx::Sqlite(mut tx) => {
                 blocking(|| tx.conn.execute_batch("COMMIT"))?;
                 tx.open = false;
+                let _ = tx.committed.try_send(());
                 Ok(())
             }
             DbTx::Postgres(tx) => Ok(tx.commit().await?),

@@ -7,6 +7,8 @@
 //! removed or moved. The head row (`transfer_log_heads`) holds the last sequence and hash, so
 //! entries cut from the end are found too.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -84,32 +86,33 @@ pub struct Entry {
 /// An entry's columns as stored: the JSON columns as the exact text written. The hash is
 /// computed over these, so verifying needs no JSON parsing and any change to a stored byte
 /// shows.
-#[derive(Debug, Default)]
-pub(crate) struct Columns {
-    texts: [Option<String>; 16],
+#[derive(Debug)]
+pub(crate) struct Columns<'t> {
+    texts: [Option<Cow<'t, str>>; 16],
 }
 
-impl Columns {
-    fn of(t: &Transfer) -> Self {
-        let json = |v: String| Some(v);
+impl<'t> Columns<'t> {
+    fn of(t: &'t Transfer) -> Self {
+        let b = |v: &'t String| Some(Cow::Borrowed(v.as_str()));
+        let json = |v: String| Some(Cow::Owned(v));
         Self {
             texts: [
-                Some(t.timestamp.clone()),
-                Some(t.pipeline.clone()),
-                Some(t.run_id.clone()),
-                Some(t.origin_region.clone()),
-                Some(t.origin_jurisdiction.clone()),
-                Some(t.dest_region.clone()),
-                Some(t.dest_jurisdiction.clone()),
-                Some(t.object.clone()),
-                Some(t.record_id.clone()),
-                t.subject.clone(),
-                Some(t.decision.clone()),
+                b(&t.timestamp),
+                b(&t.pipeline),
+                b(&t.run_id),
+                b(&t.origin_region),
+                b(&t.origin_jurisdiction),
+                b(&t.dest_region),
+                b(&t.dest_jurisdiction),
+                b(&t.object),
+                b(&t.record_id),
+                t.subject.as_deref().map(Cow::Borrowed),
+                b(&t.decision),
                 json(serde_json::to_string(&t.fields).expect("fields serialize")),
                 json(serde_json::to_string(&t.reasons).expect("reasons serialize")),
-                t.legal_basis.clone(),
+                t.legal_basis.as_deref().map(Cow::Borrowed),
                 json(serde_json::to_string(&t.conditions).expect("conditions serialize")),
-                Some(t.policy_version.clone()),
+                b(&t.policy_version),
             ],
         }
     }

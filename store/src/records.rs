@@ -34,6 +34,24 @@ pub struct Stored {
     pub deleted: bool,
 }
 
+/// A record to write, already serialized: what a sink that receives bodies writes without
+/// parsing them.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordRow<'a> {
+    /// Tenant.
+    pub tenant: &'a str,
+    /// Object kind.
+    pub object: &'a str,
+    /// Record id.
+    pub id: &'a str,
+    /// Version.
+    pub version: i64,
+    /// The data subject's key.
+    pub subject: Option<&'a str>,
+    /// The record's JSON.
+    pub body: &'a str,
+}
+
 impl Tx {
     /// Writes each record whose version is newer than the stored one, in a few statements for
     /// the whole batch; returns how many were written. Within the batch, the highest version
@@ -43,21 +61,42 @@ impl Tx {
         &mut self,
         records: &[(Record, Option<String>)],
     ) -> Result<u64, StoreError> {
-        let mut by_tenant: std::collections::BTreeMap<&str, Vec<&(Record, Option<String>)>> =
+        let bodies: Vec<String> = records
+            .iter()
+            .map(|(r, _)| serde_json::to_string(r).expect("records serialize"))
+            .collect();
+        let rows: Vec<RecordRow<'_>> = records
+            .iter()
+            .zip(&bodies)
+            .map(|((r, subject), body)| RecordRow {
+                tenant: &r.tenant,
+                object: r.object.as_str(),
+                id: &r.id,
+                version: r.version as i64,
+                subject: subject.as_deref(),
+                body,
+            })
+            .collect();
+        self.upsert_rows(&rows).await
+    }
+
+    /// [`Tx::upsert_records`] for records already serialized.
+    pub async fn upsert_rows(&mut self, records: &[RecordRow<'_>]) -> Result<u64, StoreError> {
+        let mut by_tenant: std::collections::BTreeMap<&str, Vec<&RecordRow<'_>>> =
             std::collections::BTreeMap::new();
         for r in records {
-            by_tenant.entry(r.0.tenant.as_str()).or_default().push(r);
+            by_tenant.entry(r.tenant).or_default().push(r);
         }
         let mut written = 0;
         for (tenant, mut rows) in by_tenant {
             // One row per record: a statement may not update the same row twice.
             let mut latest: std::collections::HashMap<(&str, &str), usize> =
                 std::collections::HashMap::new();
-            let mut unique: Vec<&(Record, Option<String>)> = Vec::with_capacity(rows.len());
+            let mut unique: Vec<&RecordRow<'_>> = Vec::with_capacity(rows.len());
             for r in rows.drain(..) {
-                let key = (r.0.object.as_str(), r.0.id.as_str());
+                let key = (r.object, r.id);
                 match latest.get(&key) {
-                    Some(&i) if unique[i].0.version > r.0.version => {}
+                    Some(&i) if unique[i].version > r.version => {}
                     Some(&i) => unique[i] = r,
                     None => {
                         latest.insert(key, unique.len());
@@ -80,21 +119,10 @@ impl Tx {
                      body = excluded.body, feed_seq = excluded.feed_seq WHERE excluded.version > records.version \
                      RETURNING feed_seq, object, id, version",
                 );
-                let bodies: Vec<String> = chunk
-                    .iter()
-                    .map(|(record, _)| serde_json::to_string(record).expect("records serialize"))
-                    .collect();
                 let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 8);
-                for ((record, subject), body) in chunk.iter().zip(&bodies) {
+                for r in chunk {
                     args.extend(args![
-                        tenant,
-                        record.object.as_str(),
-                        record.id.as_str(),
-                        record.version as i64,
-                        subject.as_deref(),
-                        0i64,
-                        body.as_str(),
-                        seq,
+                        tenant, r.object, r.id, r.version, r.subject, 0i64, r.body, seq,
                     ]);
                     seq += 1;
                 }

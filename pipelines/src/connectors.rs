@@ -201,7 +201,7 @@ impl Sink {
 }
 
 /// The data subject's key in a record's JSON (`subject.id`), if it has one.
-fn subject_of(body: &str) -> Option<String> {
+pub(crate) fn subject_of(body: &str) -> Option<String> {
     use sonic_rs::JsonValueTrait as _;
     sonic_rs::get_from_str(body, ["subject", "id"])
         .ok()

@@ -7,6 +7,8 @@
 //! - [`config`]: the configuration file (regions and their stores, tenants, pipelines).
 //! - [`runtime`]: [`Runtime`]: the stores of every configured region and the pipelines that
 //!   run between them, with the embedded transport (in-process, durable through the outbox).
+//!   Its stages (stages.rs): a committer writes each decided batch to the origin, a courier
+//!   delivers it, both beside the loop that decides the next batch.
 //! - [`seed`]: deterministic synthetic CRM data for demo tenants.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +19,7 @@ mod file;
 pub mod gateway_config;
 pub mod runtime;
 pub mod seed;
+mod stages;
 
 pub use config::Config;
 pub use runtime::{Leg, RouteSummary, RunError, Runtime, seal_vault, transfer_entry};

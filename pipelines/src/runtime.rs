@@ -35,6 +35,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::connectors::{Change, Sink, SinkError, Source};
+use crate::stages::{Batch, StageError, Stages};
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
@@ -318,29 +319,30 @@ impl Runtime {
 
         // Rows left unpublished by an earlier, interrupted run go first.
         summary.delivered += self.deliver(p, origin, &sink).await?;
-        // Then each batch is delivered by a courier task while the next one is read,
-        // decided and committed in the origin: the destination's writes run on the other
-        // core. The channel holds one batch, so at most two are in memory.
-        let delivered_before = summary.delivered;
-        let (courier, batches) = Courier::start(p, origin, &sink);
+        let mut after: i64 = origin
+            .checkpoint(&checkpoint)
+            .await
+            .map_err(oerr)?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        // Then this loop reads and decides batches while the committer and the courier
+        // (stages.rs) write and deliver the ones before.
+        let (stages, batches) = Stages::start(p, origin, &sink, checkpoint);
+        let base = summary.clone();
         let produced = async {
             while !self.is_stopping() {
-                let after: i64 = origin
-                    .checkpoint(&checkpoint)
-                    .await
-                    .map_err(oerr)?
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(0);
                 let changes = source.read(after, i64::from(p.max_batch_records)).await?;
                 let Some(last) = changes.last().map(|c| c.seq) else {
                     break;
                 };
+                after = last;
                 let now = dss_core::time::now_rfc3339();
                 if let Some(hc) = &mut head_count {
                     hc.prefetch(self, origin, from, &changes)
                         .await
                         .map_err(oerr)?;
                 }
+                let mut counts = RouteSummary::default();
                 let mut rows = Vec::new();
                 let mut vault = Vec::new();
                 let mut transfers = Vec::new();
@@ -352,13 +354,13 @@ impl Runtime {
                     if let Some(limiter) = &limiter {
                         limiter.until_ready().await;
                     }
-                    summary.read += 1;
+                    counts.read += 1;
                     if c.object.as_deref().is_some_and(|o| !Source::wanted(p, o)) {
-                        summary.skipped += 1;
+                        counts.skipped += 1;
                         continue;
                     }
                     let mut dead_letter = |reason: String, object: Option<String>| {
-                        summary.dead_letters += 1;
+                        counts.dead_letters += 1;
                         let reason = match &c.at {
                             Some(at) => format!("{at}: {reason}"),
                             None => reason,
@@ -391,7 +393,7 @@ impl Runtime {
                         }
                     };
                     if c.object.is_none() && !p.objects.contains(&record.object) {
-                        summary.skipped += 1;
+                        counts.skipped += 1;
                         continue;
                     }
                     // A record that says it lives elsewhere is not decided on this route's rules.
@@ -415,7 +417,7 @@ impl Runtime {
                     }
                     if outcome.decision == Decision::Transfer {
                         for d in &outcome.fields {
-                            summary.actions[d.action as usize] += 1;
+                            counts.actions[d.action as usize] += 1;
                         }
                     }
                     // A delete always propagates (the destination may hold an earlier copy, and
@@ -426,7 +428,7 @@ impl Runtime {
                         (Decision::Block, false) => "block",
                     };
                     if deleting {
-                        summary.sent += 1;
+                        counts.sent += 1;
                         rows.push(OutboxRow {
                             seq: 0,
                             destination: p.name.clone(),
@@ -443,7 +445,7 @@ impl Runtime {
                             body: String::new(),
                         });
                     } else if outcome.decision == Decision::Transfer {
-                        summary.sent += 1;
+                        counts.sent += 1;
                         rows.push(OutboxRow {
                             seq: 0,
                             destination: p.name.clone(),
@@ -457,7 +459,7 @@ impl Runtime {
                         });
                         vault.extend(seal_vault(&self.keys, &mut outcome)?);
                     } else {
-                        summary.blocked += 1;
+                        counts.blocked += 1;
                     }
                     transfers.push(transfer_entry(
                         set,
@@ -474,55 +476,47 @@ impl Runtime {
                         decision,
                     ));
                 }
-                // One origin transaction: what crosses, what was logged, and how far we got.
-                let mut tx = origin.begin().await.map_err(oerr)?;
-                tx.put_vault_all(&vault).await.map_err(oerr)?;
-                let first_seq = tx.enqueue_all(&rows).await.map_err(oerr)?;
-                tx.append_transfers(from, &transfers).await.map_err(oerr)?;
-                for (d, payload) in &dead {
-                    tx.dead_letter(d, payload.as_deref()).await.map_err(oerr)?;
-                }
-                tx.set_checkpoint(&checkpoint, &last.to_string())
-                    .await
-                    .map_err(oerr)?;
-                tx.commit().await.map_err(oerr)?;
-                // What committed counts, even if delivering it fails now (a retry delivers it).
-                summary.delivered = delivered_before + courier.delivered();
-                progress(&summary);
-                // Everything enqueued before this batch was delivered (above) or is with the
-                // courier, so this batch's rows are exactly the pipeline's next pending ones:
-                // they are delivered from memory rather than read back. A failure leaves them
-                // pending, and the retry starts by delivering what is pending.
-                if !rows.is_empty() {
-                    for (i, row) in rows.iter_mut().enumerate() {
-                        row.seq = first_seq + i as i64;
-                    }
-                    if batches.send(rows).await.is_err() {
-                        // The courier stopped on an error; it is reported below.
-                        break;
-                    }
-                }
-                if let (OnDeadLetter::Stop, Some((first, _))) = (p.on_dead_letter, dead.first()) {
-                    return Err(RunError::DeadLetters {
+                let stop = match (p.on_dead_letter, dead.first()) {
+                    (OnDeadLetter::Stop, Some((first, _))) => Some(RunError::DeadLetters {
                         pipeline: p.name.clone(),
                         region: from.to_owned(),
                         count: dead.len(),
                         first: first.reason.clone(),
-                    });
+                    }),
+                    _ => None,
+                };
+                let batch = Batch {
+                    vault,
+                    rows,
+                    transfers,
+                    dead,
+                    last,
+                    counts,
+                };
+                if batches.send(batch).await.is_err() {
+                    // A stage stopped on an error, reported below.
+                    break;
+                }
+                let mut so_far = base.clone();
+                so_far.add(&stages.done());
+                progress(&so_far);
+                if let Some(e) = stop {
+                    return Err(e);
                 }
             }
             Ok(())
         }
         .await;
-        // Whatever committed is delivered before returning, even when the loop failed.
+        // What was decided is committed and delivered before returning, even when the loop
+        // failed (a dead letter with `on_dead_letter: stop` stops after its batch commits).
         drop(batches);
-        let couriered = courier.finish().await;
-        summary.delivered = delivered_before + couriered.delivered;
+        let (done, staged) = stages.finish().await;
+        summary.add(&done);
         progress(&summary);
         produced?;
-        couriered.result.map_err(|e| match e {
-            CourierError::Sink(e) => sink_error(p, e),
-            CourierError::Origin(error) => oerr(error),
+        staged.map_err(|e| match e {
+            StageError::Sink(e) => sink_error(p, e),
+            StageError::Origin(error) => oerr(error),
         })?;
         Ok(summary)
     }
@@ -602,76 +596,6 @@ impl Runtime {
         total.from = p.route.from.to_string();
         total.to = p.route.to.to_string();
         Ok(total)
-    }
-}
-
-/// Delivers a pipeline's committed batches to its sink, in order, on a task of its own, and
-/// moves the origin's published cursor after each.
-struct Courier {
-    task: tokio::task::JoinHandle<Result<(), CourierError>>,
-    delivered: Arc<std::sync::atomic::AtomicU64>,
-}
-
-/// What a courier did.
-struct Couriered {
-    delivered: u64,
-    result: Result<(), CourierError>,
-}
-
-enum CourierError {
-    Sink(SinkError),
-    Origin(StoreError),
-}
-
-impl Courier {
-    fn start(
-        p: &Pipeline,
-        origin: &Store,
-        sink: &Arc<Sink>,
-    ) -> (Self, tokio::sync::mpsc::Sender<Vec<OutboxRow>>) {
-        let (batches, mut inbox) = tokio::sync::mpsc::channel::<Vec<OutboxRow>>(1);
-        let delivered = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (sink, origin, name, count) = (
-            sink.clone(),
-            origin.clone(),
-            p.name.clone(),
-            delivered.clone(),
-        );
-        let task = tokio::spawn(async move {
-            while let Some(rows) = inbox.recv().await {
-                let Some(last) = rows.last().map(|r| r.seq) else {
-                    continue;
-                };
-                sink.write(&rows).await.map_err(CourierError::Sink)?;
-                origin
-                    .mark_published(&name, last)
-                    .await
-                    .map_err(CourierError::Origin)?;
-                count.fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            }
-            Ok(())
-        });
-        (Self { task, delivered }, batches)
-    }
-
-    /// Rows delivered so far.
-    fn delivered(&self) -> u64 {
-        self.delivered.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Waits for the batches sent to be delivered (the sender must be dropped first).
-    async fn finish(self) -> Couriered {
-        let result = match self.task.await {
-            Ok(r) => r,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(CourierError::Sink(SinkError::File(format!(
-                "delivery stopped: {e}"
-            )))),
-        };
-        Couriered {
-            delivered: self.delivered.load(std::sync::atomic::Ordering::Relaxed),
-            result,
-        }
     }
 }
 
@@ -781,7 +705,13 @@ struct HeadCount {
     count: u64,
     /// Subjects of the batch in hand already counted.
     known: HashSet<String>,
+    /// Subjects admitted by the last batches, newest last.
+    recent: std::collections::VecDeque<Vec<String>>,
 }
+
+/// Batches a head count remembers admissions of: the one being decided, the one waiting for
+/// the committer, and the one committing.
+const RECENT_BATCHES: usize = 3;
 
 impl HeadCount {
     async fn start(
@@ -816,10 +746,12 @@ impl HeadCount {
             since,
             count,
             known: HashSet::new(),
+            recent: std::collections::VecDeque::new(),
         }))
     }
 
-    /// Looks up which subjects of a batch were counted before.
+    /// Looks up which subjects of a batch were counted before: in the log, or admitted in
+    /// the last batches, which may not have committed yet (the committer runs behind).
     async fn prefetch(
         &mut self,
         rt: &Runtime,
@@ -827,23 +759,22 @@ impl HeadCount {
         region: &str,
         changes: &[Change],
     ) -> Result<(), StoreError> {
-        #[derive(serde::Deserialize)]
-        struct Head {
-            subject: Option<SubjectId>,
-        }
-        #[derive(serde::Deserialize)]
-        struct SubjectId {
-            id: Option<String>,
-        }
         let tokens: Vec<String> = changes
             .iter()
             .filter_map(|c| c.body.as_ref().ok())
-            .filter_map(|b| serde_json::from_str::<Head>(b).ok()?.subject?.id)
-            .map(|id: String| rt.subject_token(&id))
+            .filter_map(|b| crate::connectors::subject_of(b))
+            .map(|id| rt.subject_token(&id))
             .collect();
         self.known = origin
             .subjects_already_transferred(region, &self.dest, &self.since, &tokens)
             .await?;
+        if self.recent.len() == RECENT_BATCHES {
+            self.recent.pop_front();
+        }
+        for batch in &self.recent {
+            self.known.extend(batch.iter().cloned());
+        }
+        self.recent.push_back(Vec::new());
         Ok(())
     }
 
@@ -872,6 +803,9 @@ impl HeadCount {
             None => {
                 self.count += 1;
                 self.known.insert(token.clone());
+                if let Some(batch) = self.recent.back_mut() {
+                    batch.push(token.clone());
+                }
             }
         }
     }

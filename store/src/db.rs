@@ -176,7 +176,7 @@ impl Sqlite {
         let writer = open_sqlite(
             &path,
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; \
+             PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; \
              PRAGMA journal_size_limit = 67108864;",
         )?;
         let checkpointer = open_sqlite(&path, "PRAGMA synchronous = FULL;")?;
@@ -214,7 +214,7 @@ impl Sqlite {
             Some(c) => c,
             None => open_sqlite(
                 &self.path,
-                "PRAGMA query_only = ON; PRAGMA cache_size = -8192;",
+                "PRAGMA query_only = ON; PRAGMA cache_size = -2048;",
             )?,
         };
         let out = f(&conn);

@@ -343,24 +343,60 @@ pub struct Verification {
     pub tampering: Option<Tampering>,
 }
 
-/// Recomputes `region`'s chain from the first entry and reports the first problem.
-///
-/// The entries are read in one pass, in order, and hashed as they come: nothing but the
-/// previous hash is kept, so memory stays flat however long the log.
-pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreError> {
-    let mut prev = GENESIS.to_owned();
-    let mut expected = 1i64;
-    let mut entries = 0u64;
-    let mut found: Option<Tampering> = None;
-    let sql = format!(
-        "SELECT seq, {}, prev_hash, hash FROM transfer_log WHERE region = $1 ORDER BY seq",
-        Columns::NAMES
-    );
-    store
-        .db()
-        .each(&sql, &args![region], |r| {
-            let seq = r.int(0)?;
-            let (prev_hash, hash) = (r.text(17)?, r.text(18)?);
+/// Entries handed from the reader to the hasher at a time.
+const VERIFY_PAGE: usize = 1_000;
+
+/// Entries copied out of the database: their texts in one buffer, each column a range of it.
+#[derive(Default)]
+struct Page {
+    texts: String,
+    rows: Vec<PageRow>,
+}
+
+struct PageRow {
+    seq: i64,
+    /// The 16 hashed columns, `prev_hash` and `hash`; `None` is SQL `NULL`.
+    cols: [Option<(u32, u32)>; 18],
+}
+
+impl Page {
+    fn push(&mut self, r: &dyn Cells) -> Result<(), StoreError> {
+        let mut cols = [None; 18];
+        for (i, col) in cols.iter_mut().enumerate() {
+            if let Some(t) = r.opt_text(i + 1)? {
+                let start = self.texts.len() as u32;
+                self.texts.push_str(t);
+                *col = Some((start, self.texts.len() as u32));
+            }
+        }
+        self.rows.push(PageRow {
+            seq: r.int(0)?,
+            cols,
+        });
+        Ok(())
+    }
+
+    fn col(&self, range: Option<(u32, u32)>) -> Option<&str> {
+        range.map(|(a, b)| &self.texts[a as usize..b as usize])
+    }
+}
+
+/// Where the hasher got to.
+struct Chain {
+    prev: String,
+    expected: i64,
+    entries: u64,
+    tampering: Option<Tampering>,
+}
+
+impl Chain {
+    /// Checks a page's entries in order; returns false at the first problem.
+    fn check(&mut self, region: &str, page: &Page) -> bool {
+        for row in &page.rows {
+            let seq = row.seq;
+            let expected = self.expected;
+            let prev_hash = page.col(row.cols[16]).unwrap_or("");
+            let hash = page.col(row.cols[17]).unwrap_or("");
             let problem = if seq != expected {
                 Some((
                     expected,
@@ -370,14 +406,14 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
                 region,
                 seq,
                 prev_hash,
-                (1..17).map(|i| r.opt_text(i).ok().flatten()),
+                row.cols[..16].iter().map(|c| page.col(*c)),
             ) != hash
             {
                 Some((
                     seq,
                     format!("entry {seq} does not match its hash: it was edited or moved"),
                 ))
-            } else if prev_hash != prev {
+            } else if prev_hash != self.prev {
                 Some((
                     seq,
                     format!(
@@ -389,27 +425,81 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
                 None
             };
             if let Some((seq, what)) = problem {
-                found = Some(Tampering { seq, what });
-                return Ok(false);
+                self.tampering = Some(Tampering { seq, what });
+                return false;
             }
-            hash.clone_into(&mut prev);
-            expected += 1;
-            entries += 1;
+            hash.clone_into(&mut self.prev);
+            self.expected += 1;
+            self.entries += 1;
+        }
+        true
+    }
+}
+
+/// Recomputes `region`'s chain from the first entry and reports the first problem.
+///
+/// The entries are read in one pass, in order, by one query; pages of them go to a hashing
+/// thread, so reading and hashing run on two cores. Memory holds a few pages, however long
+/// the log.
+pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreError> {
+    let sql = format!(
+        "SELECT seq, {}, prev_hash, hash FROM transfer_log WHERE region = $1 ORDER BY seq",
+        Columns::NAMES
+    );
+    let (pages, inbox) = std::sync::mpsc::sync_channel::<Page>(2);
+    let hasher = {
+        let region = region.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut chain = Chain {
+                prev: GENESIS.to_owned(),
+                expected: 1,
+                entries: 0,
+                tampering: None,
+            };
+            while let Ok(page) = inbox.recv() {
+                if !chain.check(&region, &page) {
+                    break;
+                }
+            }
+            chain
+        })
+    };
+    let mut page = Page::default();
+    let read = store
+        .db()
+        .each(&sql, &args![region], |r| {
+            page.push(r)?;
+            if page.rows.len() == VERIFY_PAGE {
+                // A closed channel means the hasher found a problem: stop reading.
+                return Ok(pages.send(std::mem::take(&mut page)).is_ok());
+            }
             Ok(true)
         })
-        .await?;
+        .await;
+    if !page.rows.is_empty() {
+        let _ = pages.send(page);
+    }
+    drop(pages);
+    let chain = hasher.await.map_err(|e| StoreError::Corrupt {
+        what: "transfer log",
+        why: format!("the hashing thread failed: {e}"),
+    })?;
+    read?;
+    let Chain {
+        prev,
+        expected,
+        entries,
+        tampering,
+    } = chain;
+    if tampering.is_some() {
+        return Ok(Verification { entries, tampering });
+    }
     let bad = |seq, what: String, entries| {
         Ok(Verification {
             entries,
             tampering: Some(Tampering { seq, what }),
         })
     };
-    if found.is_some() {
-        return Ok(Verification {
-            entries,
-            tampering: found,
-        });
-    }
     let head = store
         .db()
         .rows(

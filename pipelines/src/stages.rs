@@ -1,0 +1,161 @@
+//! What happens to a pipeline's batch after the policy decided it, as two tasks that run
+//! beside the loop that reads and decides the next batch (so the three use both cores):
+//!
+//! - the **committer** writes the batch to the origin region's store in one transaction —
+//!   vault entries, outbox rows, transfer-log entries, dead letters and the source
+//!   checkpoint — and hands the outbox rows to the courier;
+//! - the **courier** delivers them to the sink (idempotent upserts, exactly-once file lines)
+//!   and then moves the origin's published cursor.
+//!
+//! Each channel holds one batch, so memory holds at most a few batches however large the
+//! backlog. Batches keep their order through both. A batch counts as done once committed:
+//! if delivering it fails, it stays pending in the outbox and the next run (or retry)
+//! delivers it first.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use dss_core::vault::VaultEntry;
+use dss_policies::pipeline::Pipeline;
+use dss_store::dead_letters::DeadLetter;
+use dss_store::ledger::Transfer;
+use dss_store::outbox::OutboxRow;
+use dss_store::{Store, StoreError};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::connectors::{Sink, SinkError};
+use crate::runtime::RouteSummary;
+
+/// A decided batch, ready to commit.
+pub(crate) struct Batch {
+    pub(crate) vault: Vec<VaultEntry>,
+    pub(crate) rows: Vec<OutboxRow>,
+    pub(crate) transfers: Vec<Transfer>,
+    /// Records that could not be read, with what was read.
+    pub(crate) dead: Vec<(DeadLetter, Option<String>)>,
+    /// The source position the batch ends at.
+    pub(crate) last: i64,
+    /// What the batch counts for in the summary (without deliveries).
+    pub(crate) counts: RouteSummary,
+}
+
+/// Why a stage stopped.
+#[derive(Debug)]
+pub(crate) enum StageError {
+    /// The origin's store failed.
+    Origin(StoreError),
+    /// The destination failed.
+    Sink(SinkError),
+}
+
+/// The running committer and courier of one pipeline run.
+pub(crate) struct Stages {
+    committer: JoinHandle<Result<(), StageError>>,
+    courier: JoinHandle<Result<(), StageError>>,
+    committed: Arc<Mutex<RouteSummary>>,
+    delivered: Arc<AtomicU64>,
+}
+
+impl Stages {
+    /// Starts both stages; batches go into the returned sender.
+    pub(crate) fn start(
+        p: &Pipeline,
+        origin: &Store,
+        sink: &Arc<Sink>,
+        checkpoint: String,
+    ) -> (Self, mpsc::Sender<Batch>) {
+        let (batches, mut inbox) = mpsc::channel::<Batch>(1);
+        let (to_courier, mut parcels) = mpsc::channel::<Vec<OutboxRow>>(1);
+        let committed = Arc::new(Mutex::new(RouteSummary::default()));
+        let delivered = Arc::new(AtomicU64::new(0));
+
+        let (store, region, counts) = (origin.clone(), p.route.from.to_string(), committed.clone());
+        let committer = tokio::spawn(async move {
+            while let Some(mut b) = inbox.recv().await {
+                let mut tx = store.begin().await.map_err(StageError::Origin)?;
+                let first_seq = async {
+                    tx.put_vault_all(&b.vault).await?;
+                    let first_seq = tx.enqueue_all(&b.rows).await?;
+                    tx.append_transfers(&region, &b.transfers).await?;
+                    for (d, payload) in &b.dead {
+                        tx.dead_letter(d, payload.as_deref()).await?;
+                    }
+                    tx.set_checkpoint(&checkpoint, &b.last.to_string()).await?;
+                    tx.commit().await?;
+                    Ok(first_seq)
+                }
+                .await
+                .map_err(StageError::Origin)?;
+                counts.lock().expect("summary").add(&b.counts);
+                if b.rows.is_empty() {
+                    continue;
+                }
+                for (i, row) in b.rows.iter_mut().enumerate() {
+                    row.seq = first_seq + i as i64;
+                }
+                if to_courier.send(b.rows).await.is_err() {
+                    // The courier stopped on an error, reported by `finish`.
+                    break;
+                }
+            }
+            Ok(())
+        });
+
+        let (sink, store, name, count) = (
+            sink.clone(),
+            origin.clone(),
+            p.name.clone(),
+            delivered.clone(),
+        );
+        let courier = tokio::spawn(async move {
+            while let Some(rows) = parcels.recv().await {
+                let Some(last) = rows.last().map(|r| r.seq) else {
+                    continue;
+                };
+                sink.write(&rows).await.map_err(StageError::Sink)?;
+                store
+                    .mark_published(&name, last)
+                    .await
+                    .map_err(StageError::Origin)?;
+                count.fetch_add(rows.len() as u64, Ordering::Relaxed);
+            }
+            Ok(())
+        });
+        let stages = Self {
+            committer,
+            courier,
+            committed,
+            delivered,
+        };
+        (stages, batches)
+    }
+
+    /// What the stages have done so far: the counts of the batches committed and the rows
+    /// delivered.
+    pub(crate) fn done(&self) -> RouteSummary {
+        let mut s = self.committed.lock().expect("summary").clone();
+        s.delivered = self.delivered.load(Ordering::Relaxed);
+        s
+    }
+
+    /// Waits until every batch sent is committed and delivered (the sender must be dropped
+    /// first), or a stage failed; returns what was done and the first failure.
+    pub(crate) async fn finish(self) -> (RouteSummary, Result<(), StageError>) {
+        let committer = join(self.committer).await;
+        let courier = join(self.courier).await;
+        let mut s = self.committed.lock().expect("summary").clone();
+        s.delivered = self.delivered.load(Ordering::Relaxed);
+        (s, committer.and(courier))
+    }
+}
+
+async fn join(task: JoinHandle<Result<(), StageError>>) -> Result<(), StageError> {
+    match task.await {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(StageError::Sink(SinkError::File(format!(
+            "the pipeline's stage was cancelled: {e}"
+        )))),
+    }
+}

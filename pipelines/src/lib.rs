@@ -7,7 +7,7 @@
 //! - [`config`]: the configuration file (regions and their stores, tenants, pipelines).
 //! - [`runtime`]: [`Runtime`]: the stores of every configured region and the pipelines that
 //!   run between them, with the embedded transport (in-process, durable through the outbox).
-//!   Its stages (stages.rs): a committer writes each decided batch to the origin, a courier
+//!   Its stages: the run loop reads and decides a batch (decide.rs), a committer writes each decided batch to the origin, a courier
 //!   delivers it, both beside the loop that decides the next batch.
 //! - [`seed`]: deterministic synthetic CRM data for demo tenants.
 #![forbid(unsafe_code)]
@@ -15,6 +15,7 @@
 
 pub mod config;
 mod connectors;
+mod decide;
 mod file;
 pub mod gateway_config;
 pub mod runtime;

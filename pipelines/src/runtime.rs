@@ -14,7 +14,7 @@
 //! nothing happened; after it, step 4 redelivers unpublished rows and the sink ignores a
 //! version it already has. Memory is bounded by the batch size, whatever the backlog.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -22,20 +22,19 @@ use dss_core::Record;
 use dss_core::vault::VaultEntry;
 use dss_policies::pipeline::{OnDeadLetter, Pipeline, Schedule};
 use dss_policies::{
-    ActionKind, Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, RuleRef,
-    Scanner, SubjectThreshold,
+    ActionKind, Evaluator, Keyring, Outcome, Planner, PolicySet, RouteSpec, Scanner,
 };
-use dss_store::dead_letters::DeadLetter;
 use dss_store::ledger::{FieldAction, Transfer};
-use dss_store::outbox::OutboxRow;
+
 use dss_store::{Store, StoreError};
 use governor::{Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::connectors::{Change, Sink, SinkError, Source};
-use crate::stages::{Batch, StageError, Stages};
+use crate::connectors::{Sink, SinkError, Source};
+use crate::decide::{Decider, HeadCount};
+use crate::stages::{StageError, Stages};
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
@@ -290,26 +289,34 @@ impl Runtime {
         let origin = self.store_of(from)?;
         let mut source = Source::new(p, origin)?;
         let sink = Arc::new(Sink::new(p, || self.store_of(to).cloned())?);
-        let limiter = p.rate_limit.map(|l| {
-            let rate = NonZeroU32::new(l.records_per_second).unwrap_or(NonZeroU32::MIN);
-            let burst = l.burst.and_then(NonZeroU32::new).unwrap_or(rate);
-            RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
-        });
         let oerr = |error| RunError::Store {
             region: from.to_owned(),
             error,
         };
         let planner = Planner::new(self.config.set.clone(), p.route.clone())?;
-        let mut evaluator = Evaluator::new(&planner, &self.keys, &self.scanner)
-            .collect_vault(true)
-            .with_now(dss_core::time::now_rfc3339());
-        let mut outcome = Outcome::default();
-        let run_id = format!("{}-{}", p.name, dss_core::time::now_rfc3339());
-        let checkpoint = format!("pipeline:{}:source", p.name);
         let set = &self.config.set;
-        let origin_j = set.jurisdiction(planner.origin()).code.to_string();
         let dest_j = set.jurisdiction(planner.destination()).code.to_string();
-        let mut head_count = HeadCount::start(self, p, &planner, origin, &dest_j).await?;
+        let head_count = HeadCount::start(self, p, &planner, origin, &dest_j).await?;
+        let mut decider = Decider {
+            p,
+            set,
+            keys: &self.keys,
+            planner: &planner,
+            evaluator: Evaluator::new(&planner, &self.keys, &self.scanner)
+                .collect_vault(true)
+                .with_now(dss_core::time::now_rfc3339()),
+            outcome: Outcome::default(),
+            limiter: p.rate_limit.map(|l| {
+                let rate = NonZeroU32::new(l.records_per_second).unwrap_or(NonZeroU32::MIN);
+                let burst = l.burst.and_then(NonZeroU32::new).unwrap_or(rate);
+                RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+            }),
+            head_count,
+            run_id: format!("{}-{}", p.name, dss_core::time::now_rfc3339()),
+            origin_j: set.jurisdiction(planner.origin()).code.to_string(),
+            dest_j,
+        };
+        let checkpoint = format!("pipeline:{}:source", p.name);
         let mut summary = RouteSummary {
             pipeline: p.name.clone(),
             from: from.into(),
@@ -336,162 +343,20 @@ impl Runtime {
                     break;
                 };
                 after = last;
-                let now = dss_core::time::now_rfc3339();
-                if let Some(hc) = &mut head_count {
+                if let Some(hc) = &mut decider.head_count {
                     hc.prefetch(self, origin, from, &changes)
                         .await
                         .map_err(oerr)?;
                 }
-                let mut counts = RouteSummary::default();
-                let mut rows = Vec::new();
-                let mut vault = Vec::new();
-                let mut transfers = Vec::new();
-                let mut dead = Vec::new();
-                for c in &changes {
-                    if c.skip {
-                        continue;
-                    }
-                    if let Some(limiter) = &limiter {
-                        limiter.until_ready().await;
-                    }
-                    counts.read += 1;
-                    if c.object.as_deref().is_some_and(|o| !Source::wanted(p, o)) {
-                        counts.skipped += 1;
-                        continue;
-                    }
-                    let mut dead_letter = |reason: String, object: Option<String>| {
-                        counts.dead_letters += 1;
-                        let reason = match &c.at {
-                            Some(at) => format!("{at}: {reason}"),
-                            None => reason,
-                        };
-                        dead.push((
-                            DeadLetter {
-                                seq: 0,
-                                timestamp: now.clone(),
-                                pipeline: p.name.clone(),
-                                stage: "read".into(),
-                                object,
-                                record_id: None,
-                                reason,
-                            },
-                            c.body.as_ref().ok().cloned(),
-                        ));
-                    };
-                    let body = match &c.body {
-                        Ok(body) => body,
-                        Err(reason) => {
-                            dead_letter(reason.clone(), c.object.clone());
-                            continue;
-                        }
-                    };
-                    let mut record = match Record::from_json(body.as_bytes()) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            dead_letter(e.to_string(), c.object.clone());
-                            continue;
-                        }
-                    };
-                    if c.object.is_none() && !p.objects.contains(&record.object) {
-                        counts.skipped += 1;
-                        continue;
-                    }
-                    // A record that says it lives elsewhere is not decided on this route's rules.
-                    if record.region != p.route.from {
-                        dead_letter(
-                            format!(
-                                "the record is in region {}, the pipeline reads {from}",
-                                record.region
-                            ),
-                            Some(record.object.to_string()),
-                        );
-                        continue;
-                    }
-                    let version = record.version as i64;
-                    let deleting = c.delete;
-                    evaluator.evaluate(&mut record, &mut outcome);
-                    if let Some(hc) = &mut head_count
-                        && !deleting
-                    {
-                        hc.admit(&mut outcome, RuleRef::Level(planner.origin()));
-                    }
-                    if outcome.decision == Decision::Transfer {
-                        for d in &outcome.fields {
-                            counts.actions[d.action as usize] += 1;
-                        }
-                    }
-                    // A delete always propagates (the destination may hold an earlier copy, and
-                    // erasure must reach every recipient); it carries the id as it crossed.
-                    let decision = match (outcome.decision, deleting) {
-                        (_, true) => "delete",
-                        (Decision::Transfer, false) => "transfer",
-                        (Decision::Block, false) => "block",
-                    };
-                    if deleting {
-                        counts.sent += 1;
-                        rows.push(OutboxRow {
-                            seq: 0,
-                            destination: p.name.clone(),
-                            pipeline: p.name.clone(),
-                            tenant: p
-                                .route
-                                .to_tenant
-                                .clone()
-                                .unwrap_or_else(|| record.tenant.clone()),
-                            object: record.object.to_string(),
-                            id: record.id.clone(),
-                            version: c.version,
-                            op: "delete".into(),
-                            body: String::new(),
-                        });
-                    } else if outcome.decision == Decision::Transfer {
-                        counts.sent += 1;
-                        rows.push(OutboxRow {
-                            seq: 0,
-                            destination: p.name.clone(),
-                            pipeline: p.name.clone(),
-                            tenant: record.tenant.clone(),
-                            object: record.object.to_string(),
-                            id: record.id.clone(),
-                            version,
-                            op: "upsert".into(),
-                            body: serde_json::to_string(&record).expect("records serialize"),
-                        });
-                        vault.extend(seal_vault(&self.keys, &mut outcome)?);
-                    } else {
-                        counts.blocked += 1;
-                    }
-                    transfers.push(transfer_entry(
-                        set,
-                        &p.route,
-                        Leg {
-                            pipeline: &p.name,
-                            run_id: &run_id,
-                            now: &now,
-                            origin_jurisdiction: &origin_j,
-                            dest_jurisdiction: &dest_j,
-                        },
-                        &record,
-                        &outcome,
-                        decision,
-                    ));
-                }
-                let stop = match (p.on_dead_letter, dead.first()) {
+                let batch = decider.decide(&changes, last).await?;
+                let stop = match (p.on_dead_letter, batch.dead.first()) {
                     (OnDeadLetter::Stop, Some((first, _))) => Some(RunError::DeadLetters {
                         pipeline: p.name.clone(),
                         region: from.to_owned(),
-                        count: dead.len(),
+                        count: batch.dead.len(),
                         first: first.reason.clone(),
                     }),
                     _ => None,
-                };
-                let batch = Batch {
-                    vault,
-                    rows,
-                    transfers,
-                    dead,
-                    last,
-                    counts,
                 };
                 if batches.send(batch).await.is_err() {
                     // A stage stopped on an error, reported below.
@@ -693,122 +558,6 @@ pub fn seal_vault(keys: &Keyring, outcome: &mut Outcome) -> Result<Vec<VaultEntr
             })
         })
         .collect()
-}
-
-/// The head-count thresholds of the origin jurisdiction that the pipeline's conditions do not
-/// meet, and the distinct data subjects the origin region sent to the destination jurisdiction
-/// since 1 January (counted from the transfer log's subject tokens).
-struct HeadCount {
-    thresholds: Vec<SubjectThreshold>,
-    dest: String,
-    since: String,
-    count: u64,
-    /// Subjects of the batch in hand already counted.
-    known: HashSet<String>,
-    /// Subjects admitted by the last batches, newest last.
-    recent: std::collections::VecDeque<Vec<String>>,
-}
-
-/// Batches a head count remembers admissions of: the one being decided, the one waiting for
-/// the committer, and the one committing.
-const RECENT_BATCHES: usize = 3;
-
-impl HeadCount {
-    async fn start(
-        rt: &Runtime,
-        p: &Pipeline,
-        planner: &Planner,
-        origin: &Store,
-        dest: &str,
-    ) -> Result<Option<Self>, RunError> {
-        let set = &rt.config.set;
-        let thresholds: Vec<SubjectThreshold> = set
-            .jurisdiction(planner.origin())
-            .subject_thresholds
-            .iter()
-            .filter(|t| !p.route.conditions.contains(&t.requires))
-            .cloned()
-            .collect();
-        if thresholds.is_empty() {
-            return Ok(None);
-        }
-        let since = format!("{}-01-01T00:00:00Z", &dss_core::time::now_rfc3339()[..4]);
-        let count = origin
-            .subjects_transferred(p.route.from.as_str(), dest, &since)
-            .await
-            .map_err(|error| RunError::Store {
-                region: p.route.from.to_string(),
-                error,
-            })?;
-        Ok(Some(Self {
-            thresholds,
-            dest: dest.to_owned(),
-            since,
-            count,
-            known: HashSet::new(),
-            recent: std::collections::VecDeque::new(),
-        }))
-    }
-
-    /// Looks up which subjects of a batch were counted before: in the log, or admitted in
-    /// the last batches, which may not have committed yet (the committer runs behind).
-    async fn prefetch(
-        &mut self,
-        rt: &Runtime,
-        origin: &Store,
-        region: &str,
-        changes: &[Change],
-    ) -> Result<(), StoreError> {
-        let tokens: Vec<String> = changes
-            .iter()
-            .filter_map(|c| c.body.as_ref().ok())
-            .filter_map(|b| crate::connectors::subject_of(b))
-            .map(|id| rt.subject_token(&id))
-            .collect();
-        self.known = origin
-            .subjects_already_transferred(region, &self.dest, &self.since, &tokens)
-            .await?;
-        if self.recent.len() == RECENT_BATCHES {
-            self.recent.pop_front();
-        }
-        for batch in &self.recent {
-            self.known.extend(batch.iter().cloned());
-        }
-        self.recent.push_back(Vec::new());
-        Ok(())
-    }
-
-    /// Counts the outcome's subject if it is new this year, or blocks the record when counting
-    /// it would pass a threshold whose condition is not met.
-    fn admit(&mut self, outcome: &mut Outcome, rule: RuleRef) {
-        let Some(token) = &outcome.subject_token else {
-            return;
-        };
-        if outcome.decision != Decision::Transfer || self.known.contains(token) {
-            return;
-        }
-        match self.thresholds.iter().find(|t| self.count >= t.subjects) {
-            Some(t) => outcome.block_with(
-                rule,
-                format!(
-                    "{} distinct data subjects sent to {} since {} reach the threshold of {}{}: `{}` is required",
-                    self.count,
-                    self.dest,
-                    &self.since[..10],
-                    t.subjects,
-                    t.source.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(),
-                    t.requires.as_str()
-                ),
-            ),
-            None => {
-                self.count += 1;
-                self.known.insert(token.clone());
-                if let Some(batch) = self.recent.back_mut() {
-                    batch.push(token.clone());
-                }
-            }
-        }
-    }
 }
 
 /// How often a continuous pipeline looks for new changes when it has caught up.

@@ -134,9 +134,7 @@ impl Stages {
     /// What the stages have done so far: the counts of the batches committed and the rows
     /// delivered.
     pub(crate) fn done(&self) -> RouteSummary {
-        let mut s = self.committed.lock().expect("summary").clone();
-        s.delivered = self.delivered.load(Ordering::Relaxed);
-        s
+        done(&self.committed, &self.delivered)
     }
 
     /// Waits until every batch sent is committed and delivered (the sender must be dropped
@@ -144,10 +142,17 @@ impl Stages {
     pub(crate) async fn finish(self) -> (RouteSummary, Result<(), StageError>) {
         let committer = join(self.committer).await;
         let courier = join(self.courier).await;
-        let mut s = self.committed.lock().expect("summary").clone();
-        s.delivered = self.delivered.load(Ordering::Relaxed);
-        (s, committer.and(courier))
+        (
+            done(&self.committed, &self.delivered),
+            committer.and(courier),
+        )
     }
+}
+
+fn done(committed: &Mutex<RouteSummary>, delivered: &AtomicU64) -> RouteSummary {
+    let mut s = committed.lock().expect("summary").clone();
+    s.delivered = delivered.load(Ordering::Relaxed);
+    s
 }
 
 async fn join(task: JoinHandle<Result<(), StageError>>) -> Result<(), StageError> {

@@ -16,15 +16,13 @@ impl Tx {
 impl Store {
     /// A checkpoint's position.
     pub async fn checkpoint(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let rows = self
-            .db()
-            .rows(
+        self.db()
+            .first(
                 "SELECT position FROM checkpoints WHERE name = $1",
                 &args![name],
                 |r| Ok(r.text(0)?.to_owned()),
             )
-            .await?;
-        Ok(rows.into_iter().next())
+            .await
     }
 
     /// Sets a checkpoint on its own.

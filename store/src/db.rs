@@ -368,6 +368,16 @@ impl Db {
         }
     }
 
+    /// Runs a query outside any transaction and reads its first row, if any.
+    pub(crate) async fn first<T: Send>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: impl FnMut(&dyn Cells) -> Result<T, StoreError> + Send,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self.rows(sql, args, f).await?.into_iter().next())
+    }
+
     /// Streams a query's rows to `f`, one at a time, until it returns `false`: for scans
     /// too large to hold.
     pub(crate) async fn each(

@@ -80,14 +80,14 @@ impl Store {
 
     /// The payload of one dead letter.
     pub async fn dead_letter_payload(&self, seq: i64) -> Result<Option<String>, StoreError> {
-        let rows = self
+        let payload = self
             .db()
-            .rows(
+            .first(
                 "SELECT payload FROM dead_letters WHERE seq = $1",
                 &args![seq],
                 |r| Ok(r.opt_text(0)?.map(str::to_owned)),
             )
             .await?;
-        Ok(rows.into_iter().next().flatten())
+        Ok(payload.flatten())
     }
 }

@@ -133,14 +133,14 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let n = self
             .db()
-            .rows(
+            .first(
                 "SELECT COUNT(DISTINCT subject) FROM transfer_log WHERE region = $1 AND dest_jurisdiction = $2 \
                  AND decision = 'transfer' AND subject IS NOT NULL AND ts >= $3",
                 &args![region, dest, since],
                 |r| r.int(0),
             )
             .await?;
-        Ok(n.first().copied().unwrap_or(0) as u64)
+        Ok(n.unwrap_or(0) as u64)
     }
 
     /// Which of `subjects` (tokens) `region` already transferred to `dest` at or after `since`.
@@ -265,9 +265,9 @@ impl Tx {
 }
 
 /// The columns [`decode`] reads, in order.
-const ENTRY_COLUMNS: &str = "region, seq, ts, pipeline, run_id, origin_region, origin_jurisdiction, dest_region, \
-    dest_jurisdiction, object, record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version, \
-    prev_hash, hash";
+fn entry_columns() -> String {
+    format!("region, seq, {}, prev_hash, hash", Columns::NAMES)
+}
 
 fn decode(r: &dyn Cells) -> Result<Entry, StoreError> {
     let text = |i| -> Result<String, StoreError> { Ok(r.text(i)?.to_owned()) };
@@ -316,7 +316,8 @@ impl Store {
         self.db()
             .rows(
                 &format!(
-                    "SELECT {ENTRY_COLUMNS} FROM transfer_log WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+                    "SELECT {} FROM transfer_log WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    entry_columns()
                 ),
                 &args![region, after_seq, limit],
                 decode,
@@ -502,14 +503,12 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
     };
     let head = store
         .db()
-        .rows(
+        .first(
             "SELECT seq, hash FROM transfer_log_heads WHERE region = $1",
             &args![region],
             |r| Ok((r.int(0)?, r.text(1)?.to_owned())),
         )
-        .await?
-        .into_iter()
-        .next();
+        .await?;
     let last = expected - 1;
     match head {
         None if last == 0 => Ok(Verification {
@@ -568,11 +567,12 @@ impl Store {
         self.db()
             .rows(
                 &format!(
-                    "SELECT {ENTRY_COLUMNS} FROM transfer_log WHERE region = $1 AND seq > $2 \
+                    "SELECT {} FROM transfer_log WHERE region = $1 AND seq > $2 \
                      AND (CAST($3 AS TEXT) IS NULL OR ts >= $3) AND (CAST($4 AS TEXT) IS NULL OR ts < $4) \
                      AND (CAST($5 AS TEXT) IS NULL OR pipeline = $5) AND (CAST($6 AS TEXT) IS NULL OR dest_region = $6) \
                      AND (CAST($7 AS TEXT) IS NULL OR object = $7) AND (CAST($8 AS TEXT) IS NULL OR subject = $8) \
-                     AND (CAST($9 AS TEXT) IS NULL OR decision = $9) ORDER BY seq LIMIT $10"
+                     AND (CAST($9 AS TEXT) IS NULL OR decision = $9) ORDER BY seq LIMIT $10",
+                    entry_columns()
                 ),
                 &args![
                     region,

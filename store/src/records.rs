@@ -253,9 +253,9 @@ impl Store {
         object: &str,
         id: &str,
     ) -> Result<Option<Stored>, StoreError> {
-        let rows = self
+        let stored = self
             .db()
-            .rows(
+            .first(
                 "SELECT body, deleted FROM records WHERE tenant = $1 AND object = $2 AND id = $3",
                 &args![tenant, object, id],
                 |r| {
@@ -270,7 +270,7 @@ impl Store {
                 },
             )
             .await?;
-        Ok(rows.into_iter().next().flatten())
+        Ok(stored.flatten())
     }
 
     /// Live records of a tenant and object kind last changed after feed position `after`, in
@@ -335,13 +335,13 @@ impl Store {
     pub async fn count_records(&self, tenant: &str) -> Result<i64, StoreError> {
         let n = self
             .db()
-            .rows(
+            .first(
                 "SELECT COUNT(*) FROM records WHERE tenant = $1 AND deleted = 0",
                 &args![tenant],
                 |r| r.int(0),
             )
             .await?;
-        Ok(n.first().copied().unwrap_or(0))
+        Ok(n.unwrap_or(0))
     }
 
     /// (tenant, object, id) of every live record of a data subject.

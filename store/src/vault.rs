@@ -57,7 +57,7 @@ impl Store {
     pub async fn vault_get(&self, token: &str) -> Result<Option<SealedValue>, StoreError> {
         let row = self
             .db()
-            .rows(
+            .first(
                 "SELECT key_id, nonce, ciphertext FROM vault WHERE token = $1",
                 &args![token],
                 |r| {
@@ -68,9 +68,7 @@ impl Store {
                     ))
                 },
             )
-            .await?
-            .into_iter()
-            .next();
+            .await?;
         let Some((key_id, nonce, ciphertext)) = row else {
             return Ok(None);
         };

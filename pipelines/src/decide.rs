@@ -261,8 +261,17 @@ impl HeadCount {
             .filter_map(|b| crate::connectors::subject_of(b))
             .map(|id| rt.subject_token(&id))
             .collect();
+        self.prefetch_tokens(origin, region, &tokens).await
+    }
+
+    async fn prefetch_tokens(
+        &mut self,
+        origin: &Store,
+        region: &str,
+        tokens: &[String],
+    ) -> Result<(), StoreError> {
         self.known = origin
-            .subjects_already_transferred(region, &self.dest, &self.since, &tokens)
+            .subjects_already_transferred(region, &self.dest, &self.since, tokens)
             .await?;
         if self.recent.len() == RECENT_BATCHES {
             self.recent.pop_front();
@@ -304,5 +313,59 @@ impl HeadCount {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer_of(token: &str) -> Outcome {
+        Outcome {
+            decision: Decision::Transfer,
+            subject_token: Some(token.to_owned()),
+            ..Outcome::default()
+        }
+    }
+
+    /// The committer runs behind the deciding loop, so a subject admitted in the batch before
+    /// may not be in the log yet when the next batch looks it up: it must not count twice.
+    #[tokio::test]
+    async fn a_subject_admitted_in_a_batch_not_yet_committed_counts_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("r.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let mut hc = HeadCount {
+            thresholds: vec![SubjectThreshold {
+                subjects: 2,
+                requires: dss_policies::Condition::SecurityAssessment,
+                source: None,
+            }],
+            dest: "CN".into(),
+            since: "2026-01-01T00:00:00Z".into(),
+            count: 0,
+            known: HashSet::new(),
+            recent: VecDeque::new(),
+        };
+        let rule = || RuleRef::Rule(0);
+        for batch in [["tok-a"], ["tok-a"], ["tok-b"]] {
+            let tokens: Vec<String> = batch.iter().map(|t| t.to_string()).collect();
+            hc.prefetch_tokens(&store, "r", &tokens).await.unwrap();
+            let mut outcome = transfer_of(batch[0]);
+            hc.admit(&mut outcome, rule());
+            assert_eq!(
+                outcome.decision,
+                Decision::Transfer,
+                "{:?}",
+                outcome.reasons
+            );
+        }
+        assert_eq!(hc.count, 2);
+        let mut third = transfer_of("tok-c");
+        hc.prefetch_tokens(&store, "r", &["tok-c".into()])
+            .await
+            .unwrap();
+        hc.admit(&mut third, rule());
+        assert_eq!(third.decision, Decision::Block, "past the threshold");
     }
 }

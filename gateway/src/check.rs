@@ -80,7 +80,6 @@ pub struct Checker<'a> {
     line: Vec<u8>,
     /// Output is serialized here (monomorphic and cheap) and handed to the writer in blocks.
     obuf: Vec<u8>,
-    all_fields: bool,
     /// Counts so far.
     pub summary: Summary,
 }
@@ -104,15 +103,16 @@ impl<'a> Checker<'a> {
             outcome: Outcome::default(),
             line: Vec::with_capacity(4096),
             obuf: Vec::with_capacity(OUT_BLOCK + 8192),
-            all_fields: false,
             summary: Summary::default(),
         }
     }
 
     /// List every field in JSON output, including business fields that pass unchanged.
-    pub fn all_fields(mut self, yes: bool) -> Self {
-        self.all_fields = yes;
-        self
+    pub fn all_fields(self, yes: bool) -> Self {
+        Self {
+            evaluator: self.evaluator.report_all_fields(yes),
+            ..self
+        }
     }
 
     /// Reads every line of `input`, writes one result per record to `out` and one message
@@ -228,9 +228,6 @@ impl<'a> Checker<'a> {
         b.extend_from_slice(b"],\"fields\":[");
         let mut first = true;
         for d in &o.fields {
-            if !self.all_fields && !d.is_notable() {
-                continue;
-            }
             if !first {
                 b.push(b',');
             }

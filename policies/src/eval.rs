@@ -141,10 +141,40 @@ pub struct Evaluator<'a> {
     scanner: &'a Scanner,
     now: Option<String>,
     collect_vault: bool,
+    all_fields: bool,
     findings: Vec<Finding>,
     provenance: Vec<JId>,
     buf: String,
     seen: Vec<bool>,
+    shape: Shape,
+}
+
+/// The top-level keys of the last record and the trie nodes they led to: records of one
+/// source mostly share their keys and key order, so comparing a key with the one at the same
+/// position last time usually replaces a hash lookup (and also remembers keys the plan does
+/// not know).
+#[derive(Default)]
+struct Shape {
+    /// The plan the nodes belong to (its address; plans live as long as the planner).
+    plan: usize,
+    keys: Vec<(Box<str>, Option<u32>)>,
+}
+
+impl Shape {
+    fn child(&mut self, plan: &Plan, at: usize, key: &str) -> Option<u32> {
+        if let Some((k, child)) = self.keys.get(at)
+            && **k == *key
+        {
+            return *child;
+        }
+        let child = plan.child(0, key);
+        if at < self.keys.len() {
+            self.keys[at] = (key.into(), child);
+        } else if at == self.keys.len() {
+            self.keys.push((key.into(), child));
+        }
+        child
+    }
 }
 
 impl<'a> Evaluator<'a> {
@@ -156,10 +186,12 @@ impl<'a> Evaluator<'a> {
             scanner,
             now: None,
             collect_vault: false,
+            all_fields: false,
             findings: Vec::new(),
             provenance: Vec::new(),
             buf: String::new(),
             seen: Vec::new(),
+            shape: Shape::default(),
         }
     }
 
@@ -174,6 +206,15 @@ impl<'a> Evaluator<'a> {
     /// need not).
     pub fn collect_vault(mut self, yes: bool) -> Self {
         self.collect_vault = yes;
+        self
+    }
+
+    /// Report a decision for every field in [`Outcome::fields`], also for business fields
+    /// that pass unchanged. By default only notable decisions
+    /// ([`FieldDecision::is_notable`]) are reported: the others are implied by the policy
+    /// version, and leaving them out saves most of the bookkeeping per record.
+    pub fn report_all_fields(mut self, yes: bool) -> Self {
+        self.all_fields = yes;
         self
     }
 
@@ -194,8 +235,16 @@ impl<'a> Evaluator<'a> {
         if !plan.untouched {
             self.seen.clear();
             self.seen.resize(plan.fields.len(), false);
+            let plan_at = Arc::as_ptr(&plan) as usize;
+            if self.shape.plan != plan_at {
+                self.shape = Shape {
+                    plan: plan_at,
+                    keys: Vec::new(),
+                };
+            }
             let mut walk = Walk {
                 seen: &mut self.seen,
+                shape: &mut self.shape,
                 plan: &plan,
                 keys: self.keys,
                 scanner: self.scanner,
@@ -203,11 +252,12 @@ impl<'a> Evaluator<'a> {
                 findings: &mut self.findings,
                 buf: &mut self.buf,
                 collect_vault: self.collect_vault,
+                all_fields: self.all_fields,
                 present: 0,
                 crosses: false,
             };
             walk.metadata(record);
-            walk.walk_map(0, &mut record.fields);
+            walk.walk_root(&mut record.fields);
             let (present, crosses) = (walk.present, walk.crosses);
             self.record_checks(&plan, record, present, crosses, out);
         }
@@ -327,24 +377,54 @@ struct Walk<'w> {
     buf: &'w mut String,
     /// Which field plans already have a decision in this record.
     seen: &'w mut [bool],
+    shape: &'w mut Shape,
     collect_vault: bool,
+    all_fields: bool,
     /// Bit set of the personal classes present in the record (before any action).
     present: u32,
     /// Personal data crosses (in any form but dropped).
     crosses: bool,
 }
 
+/// The path of a field, made only when a decision or a finding needs it: most fields of a
+/// record pass without one.
+enum LazyPath<'k> {
+    Plan(&'k Arc<str>),
+    Made(Arc<str>),
+    /// Key `key` under trie node `node`, not in the plan.
+    Key(u32, &'k str),
+}
+
+impl LazyPath<'_> {
+    fn get(&mut self, plan: &Plan) -> &Arc<str> {
+        if let LazyPath::Key(node, key) = *self {
+            let prefix = &plan.nodes[node as usize].path;
+            *self = LazyPath::Made(if prefix.is_empty() {
+                Arc::from(key)
+            } else {
+                Arc::from(format!("{prefix}.{key}"))
+            });
+        }
+        match self {
+            LazyPath::Plan(path) => path,
+            LazyPath::Made(path) => path,
+            LazyPath::Key(..) => unreachable!("made above"),
+        }
+    }
+}
+
 impl Walk<'_> {
     fn metadata(&mut self, record: &mut Record) {
+        let plan = self.plan;
         // Metadata is data: an id may be an e-mail address or a phone number.
         self.findings.clear();
         self.scanner.scan(&record.id, self.findings);
         if let Some(f) = self.findings.first().copied() {
             self.present |= 1 << f.class.index();
-            let detected = &self.plan.detected[f.class.index()];
+            let detected = &plan.detected[f.class.index()];
             // The id is tokenized even when the record is blocked: reports and dead letters
             // name records by id, and this one is personal data.
-            let token = self.token(&self.plan.metadata_scope.clone(), &record.id);
+            let token = self.token(&plan.metadata_scope, &record.id);
             record.id = token;
             if detected.action.kind == ActionKind::Block {
                 self.block(
@@ -354,7 +434,7 @@ impl Walk<'_> {
                 );
             } else {
                 self.crosses = true;
-                self.decide_meta("$id", f.class);
+                self.decide_meta(0, f.class);
             }
         }
         if let Some(subject) = &mut record.subject
@@ -362,16 +442,17 @@ impl Walk<'_> {
         {
             self.present |= 1 << Class::Identifier.index();
             self.crosses = true;
-            let token = self.token(&self.plan.metadata_scope.clone(), id);
+            let token = self.token(&plan.metadata_scope, id);
             self.out.subject_token = Some(token.clone());
             subject.id = Some(token);
-            self.decide_meta("$subject.id", Class::Identifier);
+            self.decide_meta(1, Class::Identifier);
         }
     }
 
-    fn decide_meta(&mut self, path: &str, class: Class) {
+    /// A tokenized metadata field: `$id` (0) or `$subject.id` (1).
+    fn decide_meta(&mut self, which: usize, class: Class) {
         self.out.fields.push(FieldDecision {
-            path: Arc::from(path),
+            path: self.plan.meta_paths[which].clone(),
             class,
             action: ActionKind::Tokenize,
             rule: RuleRef::Builtin(Builtin::MetadataIsData),
@@ -399,10 +480,22 @@ impl Walk<'_> {
         });
     }
 
+    fn walk_root(&mut self, map: &mut Map) {
+        let mut at = 0;
+        map.retain_mut(|key, value| {
+            let child = self.shape.child(self.plan, at, key);
+            at += 1;
+            match child {
+                Some(child) => self.visit(child, value),
+                None => self.unclassified(LazyPath::Key(0, key), value),
+            }
+        });
+    }
+
     fn walk_map(&mut self, node: u32, map: &mut Map) {
         map.retain_mut(|key, value| match self.plan.child(node, key) {
             Some(child) => self.visit(child, value),
-            None => self.unclassified(node, key, value),
+            None => self.unclassified(LazyPath::Key(node, key), value),
         });
     }
 
@@ -427,38 +520,32 @@ impl Walk<'_> {
             }
             (value, _) => match n.leaf {
                 Some(leaf) => self.apply(leaf as usize, value),
-                None => self.unclassified_value(n.path.clone(), value),
+                None => self.unclassified(LazyPath::Plan(&n.path), value),
             },
         }
     }
 
-    fn unclassified(&mut self, node: u32, key: &str, value: &mut Value) -> bool {
-        let prefix = &self.plan.nodes[node as usize].path;
-        let path: Arc<str> = if prefix.is_empty() {
-            Arc::from(key)
-        } else {
-            Arc::from(format!("{prefix}.{key}"))
-        };
-        self.unclassified_value(path, value)
-    }
-
-    fn unclassified_value(&mut self, path: Arc<str>, value: &mut Value) -> bool {
+    fn unclassified(&mut self, mut path: LazyPath<'_>, value: &mut Value) -> bool {
         let fp = &self.plan.unclassified;
-        self.out.fields.push(FieldDecision {
-            path: path.clone(),
-            class: Class::Unclassified,
-            action: fp.action.kind,
-            rule: fp.rule,
-            detected: false,
-        });
+        // An unclassified field that passes is not notable: no decision unless asked for.
+        if self.all_fields || fp.action.kind != ActionKind::Pass {
+            self.out.fields.push(FieldDecision {
+                path: path.get(self.plan).clone(),
+                class: Class::Unclassified,
+                action: fp.action.kind,
+                rule: fp.rule,
+                detected: false,
+            });
+        }
         match fp.action.kind {
             ActionKind::Pass => {
-                self.scan_value(&path, value);
+                self.scan_value(&mut path, value);
                 true
             }
             ActionKind::Drop => false,
             ActionKind::Block => {
                 if !value.is_empty() {
+                    let path = path.get(self.plan).clone();
                     self.block(
                         fp.rule,
                         &path,
@@ -476,8 +563,9 @@ impl Walk<'_> {
 
     fn apply(&mut self, leaf: usize, value: &mut Value) -> bool {
         let fp: &FieldPlan = &self.plan.fields[leaf];
+        let notable = fp.action.kind != ActionKind::Pass || fp.class.is_personal();
         // One decision per field path, however many array elements it matched.
-        if !std::mem::replace(&mut self.seen[leaf], true) {
+        if (notable || self.all_fields) && !std::mem::replace(&mut self.seen[leaf], true) {
             self.out.fields.push(FieldDecision {
                 path: fp.path.clone(),
                 class: fp.class,
@@ -493,7 +581,7 @@ impl Walk<'_> {
         match fp.action.kind {
             ActionKind::Pass => {
                 if fp.class.is_scanned() {
-                    self.scan_value(&fp.path, value);
+                    self.scan_value(&mut LazyPath::Plan(&fp.path), value);
                 } else if !empty {
                     self.crosses = true;
                 }
@@ -590,7 +678,7 @@ impl Walk<'_> {
     }
 
     /// Scans strings for personal data and applies the route's action for what is found.
-    fn scan_value(&mut self, path: &Arc<str>, value: &mut Value) {
+    fn scan_value(&mut self, path: &mut LazyPath<'_>, value: &mut Value) {
         match value {
             Value::String(s) => {
                 self.findings.clear();
@@ -599,6 +687,7 @@ impl Walk<'_> {
                     return;
                 }
                 let findings = std::mem::take(self.findings);
+                let path = path.get(self.plan).clone();
                 let mut rebuilt = String::with_capacity(s.len());
                 let mut at = 0;
                 for f in &findings {
@@ -610,7 +699,7 @@ impl Walk<'_> {
                         .out
                         .fields
                         .iter()
-                        .any(|d| d.detected && d.class == f.class && Arc::ptr_eq(&d.path, path))
+                        .any(|d| d.detected && d.class == f.class && d.path == path)
                     {
                         self.out.fields.push(FieldDecision {
                             path: path.clone(),
@@ -626,7 +715,7 @@ impl Walk<'_> {
                             rebuilt.push_str(span);
                         }
                         ActionKind::Block => {
-                            self.block(fp.rule, path, format!("{path} contains {}", f.class));
+                            self.block(fp.rule, &path, format!("{path} contains {}", f.class));
                             rebuilt.push_str("[redacted]");
                         }
                         ActionKind::Drop => rebuilt.push_str("[redacted]"),

@@ -114,6 +114,8 @@ pub struct Plan {
     pub requires: Vec<Requirement>,
     /// Scope of metadata tokens (record ids that hold personal data, subject ids).
     pub metadata_scope: Arc<str>,
+    /// The paths that name the record id and the subject id in decisions.
+    pub(crate) meta_paths: [Arc<str>; 2],
     pub(crate) nodes: Vec<Node>,
 }
 
@@ -344,6 +346,7 @@ impl Planner {
             blocks,
             requires,
             metadata_scope: set.default_scope.clone(),
+            meta_paths: [Arc::from("$id"), Arc::from("$subject.id")],
             nodes,
         }
     }

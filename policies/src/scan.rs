@@ -2,11 +2,13 @@
 //! addresses, phone numbers (+86 mobiles, +49, +852 and local formats), Chinese resident ID
 //! numbers (checksum verified) and IBANs (mod-97 verified).
 //!
-//! One multi-pattern regex (regex-automata's meta engine) finds candidates in a single pass;
-//! validators then drop candidates that fail a checksum or digit count. A byte prefilter skips
-//! strings that cannot hold any match (no `@` and fewer than seven digits), which is most
-//! business fields.
+//! One multi-pattern regex (regex-automata's meta engine) finds candidates; validators then
+//! drop candidates that fail a checksum or digit count. A byte prefilter skips strings that
+//! cannot hold any match (no `@` and fewer than seven digits), which is most business fields;
+//! in the others, the regex runs only over the windows around an `@` or a long run of digits
+//! (a note of a few hundred bytes usually holds one short window).
 
+use regex_automata::Input;
 use regex_automata::meta::Regex;
 
 use crate::class::Class;
@@ -70,42 +72,31 @@ impl Scanner {
         Self { regex }
     }
 
-    /// Whether `text` could hold a finding at all (cheap check): an `@`, or seven digits in
-    /// one run of digits and phone separators (` -./()+`) that is not an ISO date.
-    pub fn may_contain(text: &str) -> bool {
-        let bytes = text.as_bytes();
-        // Fast path, eight bytes at a time: most business strings have no `@` and few digits.
-        let (digit_count, at_sign) = count_digits_and_at(bytes);
-        if at_sign {
-            return true;
-        }
-        if digit_count < 7 {
-            return false;
-        }
-        let mut digits = 0;
-        let mut run_start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            match b {
-                b'0'..=b'9' => digits += 1,
-                b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b'+' => {}
-                _ => {
-                    if digits >= 7 && !is_iso_date(&bytes[run_start..i]) {
-                        return true;
-                    }
-                    digits = 0;
-                    run_start = i + 1;
-                }
-            }
-        }
-        digits >= 7 && !is_iso_date(&bytes[run_start..])
-    }
-
     /// Appends the findings in `text` to `out`, in order, non-overlapping.
+    ///
+    /// The regex runs only over the windows that can hold a finding (see [`windows`]), with
+    /// the rest of `text` as context for its word boundaries: the findings are the ones a
+    /// search of the whole string would report.
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
-        if !Self::may_contain(text) {
+        let bytes = text.as_bytes();
+        let (digits, at_sign) = count_digits_and_at(bytes);
+        if !at_sign && digits < 7 {
             return;
         }
-        for m in self.regex.find_iter(text) {
+        let mut found = Windows::default();
+        windows(bytes, at_sign, digits, &mut found);
+        match found.merged() {
+            Some(spans) => {
+                for &(start, end) in spans {
+                    self.find(Input::new(text).range(start..end), text, out);
+                }
+            }
+            None => self.find(Input::new(text), text, out),
+        }
+    }
+
+    fn find(&self, input: Input<'_>, text: &str, out: &mut Vec<Finding>) {
+        for m in self.regex.find_iter(input) {
             let class = PATTERNS[m.pattern().as_usize()].1;
             let found = &text[m.start()..m.end()];
             if valid(class, found) {
@@ -115,6 +106,154 @@ impl Scanner {
                     end: m.end(),
                 });
             }
+        }
+    }
+}
+
+/// Byte classes for finding windows.
+const DIGIT: u8 = 1;
+/// Phone separators: ` -./()+`.
+const SEP: u8 = 2;
+/// `A`–`Z`.
+const UPPER: u8 = 4;
+/// A byte a phone number, resident ID or IBAN can hold: digits, separators, `A`–`Z`, `x`.
+const NUMBERISH: u8 = 8;
+/// A byte of an e-mail address's local part.
+const LOCAL: u8 = 16;
+/// A byte of an e-mail address's domain.
+const DOMAIN: u8 = 32;
+
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut f = 0;
+        if c.is_ascii_digit() {
+            f |= DIGIT | NUMBERISH | LOCAL | DOMAIN;
+        }
+        if matches!(c, b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b'+') {
+            f |= SEP | NUMBERISH;
+        }
+        if c.is_ascii_uppercase() {
+            f |= UPPER | NUMBERISH;
+        }
+        if c == b'x' {
+            f |= NUMBERISH;
+        }
+        if c.is_ascii_alphabetic() {
+            f |= LOCAL | DOMAIN;
+        }
+        if matches!(c, b'.' | b'-') {
+            f |= LOCAL | DOMAIN;
+        }
+        if matches!(c, b'_' | b'%' | b'+') {
+            f |= LOCAL;
+        }
+        t[b] = f;
+        b += 1;
+    }
+    t
+};
+
+/// Spans of a string worth running the regex over; `None` in [`Windows::merged`] when there
+/// were too many to keep (the whole string is searched then).
+#[derive(Default)]
+struct Windows {
+    spans: [(usize, usize); 8],
+    len: usize,
+    overflow: bool,
+}
+
+impl Windows {
+    fn push(&mut self, start: usize, end: usize) {
+        match self.spans.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (start, end);
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
+    }
+
+    /// The spans in order, overlapping ones merged.
+    fn merged(&mut self) -> Option<&[(usize, usize)]> {
+        if self.overflow {
+            return None;
+        }
+        let spans = &mut self.spans[..self.len];
+        spans.sort_unstable();
+        let mut n = 0;
+        for i in 0..spans.len() {
+            if n > 0 && spans[i].0 <= spans[n - 1].1 {
+                spans[n - 1].1 = spans[n - 1].1.max(spans[i].1);
+            } else {
+                spans[n] = spans[i];
+                n += 1;
+            }
+        }
+        Some(&self.spans[..n])
+    }
+}
+
+/// Finds the windows of `bytes` that can hold a finding. Every match of a pattern lies inside
+/// one of them:
+/// - an e-mail address is the local-part bytes left of an `@` and the domain bytes right of
+///   it;
+/// - a phone number (seven digits or more, checked after the match) or a resident ID lies
+///   in a run of digits and separators with seven digits or more that is not an ISO date,
+///   inside a maximal run of [`NUMBERISH`] bytes;
+/// - an IBAN (15 characters or more, starting with two capitals) lies inside a maximal run
+///   of `NUMBERISH` bytes that is that long and holds a capital.
+///
+/// `digits` is the number of digits in `bytes`: below seven, only addresses are looked for.
+fn windows(bytes: &[u8], at_sign: bool, digits: u32, out: &mut Windows) {
+    let class = |b: u8| BYTE_CLASS[usize::from(b)];
+    if at_sign {
+        for at in memchr::memchr_iter(b'@', bytes) {
+            let mut start = at;
+            while start > 0 && class(bytes[start - 1]) & LOCAL != 0 {
+                start -= 1;
+            }
+            let mut end = at + 1;
+            while end < bytes.len() && class(bytes[end]) & DOMAIN != 0 {
+                end += 1;
+            }
+            out.push(start, end);
+        }
+    }
+    if digits < 7 {
+        return;
+    }
+    // Every window of a number holds a digit: jump from digit to digit, then take the run of
+    // number bytes around it.
+    let mut i = 0;
+    while let Some(digit) = next_digit(bytes, i) {
+        let mut start = digit;
+        while start > i && class(bytes[start - 1]) & NUMBERISH != 0 {
+            start -= 1;
+        }
+        i = start;
+        let (mut run_digits, mut run_start) = (0, i);
+        let (mut qualifies, mut upper) = (false, false);
+        while i < bytes.len() {
+            let c = class(bytes[i]);
+            if c & NUMBERISH == 0 {
+                break;
+            }
+            if c & DIGIT != 0 {
+                run_digits += 1;
+            } else if c & SEP == 0 {
+                upper |= c & UPPER != 0;
+                qualifies |= run_digits >= 7 && !is_iso_date(&bytes[run_start..i]);
+                run_digits = 0;
+                run_start = i + 1;
+            }
+            i += 1;
+        }
+        qualifies |= run_digits >= 7 && !is_iso_date(&bytes[run_start..i]);
+        if qualifies || (upper && i - start >= 15) {
+            out.push(start, i);
         }
     }
 }
@@ -152,6 +291,18 @@ fn count_digits_and_at(bytes: &[u8]) -> (u32, bool) {
     digits += count(digit_bytes(w));
     at |= zero_bytes(w ^ (ONES * u64::from(b'@')));
     (digits, at != 0)
+}
+
+/// The position of the first ASCII digit at or after `from`.
+fn next_digit(bytes: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(word) = bytes.get(from..from + 8) {
+        let mask = digit_bytes(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        if mask != 0 {
+            return Some(from + mask.trailing_zeros() as usize / 8);
+        }
+        from += 8;
+    }
+    (from..bytes.len()).find(|&i| bytes[i].is_ascii_digit())
 }
 
 /// Up to seven bytes as a word, padded with spaces (neither digit nor `@`), without a
@@ -330,13 +481,79 @@ mod tests {
         }
     }
 
+    fn spans(text: &str) -> Vec<&str> {
+        let mut w = Windows::default();
+        let (digits, at) = count_digits_and_at(text.as_bytes());
+        windows(text.as_bytes(), at, digits, &mut w);
+        w.merged()
+            .unwrap()
+            .iter()
+            .map(|&(a, b)| &text[a..b])
+            .collect()
+    }
+
     #[test]
-    fn the_prefilter_skips_dates_and_short_numbers() {
-        assert!(!Scanner::may_contain("2025-05-17T09:00:00Z"));
-        assert!(!Scanner::may_contain("acc-00042 SO-2026"));
-        assert!(Scanner::may_contain("x 138 1234 5678"));
-        assert!(Scanner::may_contain("a@b"));
-        assert!(Scanner::may_contain("11010519491231002X"));
+    fn windows_hold_addresses_and_long_numbers_but_not_dates() {
+        assert_eq!(spans("2025-05-17T09:00:00Z"), Vec::<&str>::new());
+        assert_eq!(spans("acc-00042 SO-2026"), Vec::<&str>::new());
+        assert_eq!(
+            spans("call back on +86 141 3876 1193 about the Q3 tender"),
+            vec![" +86 141 3876 1193 "]
+        );
+        assert_eq!(
+            spans("write to li.na@example.cn;"),
+            vec!["li.na@example.cn"]
+        );
+        assert_eq!(
+            spans("IBAN DE89 3704 0044 0532 0130 00."),
+            vec!["IBAN DE89 3704 0044 0532 0130 00."]
+        );
+        // An e-mail address whose local part is a phone number: one merged window.
+        assert_eq!(
+            spans("mail 13812345678@qq.com now"),
+            vec![" 13812345678@qq.com"]
+        );
+    }
+
+    #[test]
+    fn too_many_windows_fall_back_to_the_whole_string() {
+        let text = "a@b.cn ".repeat(12) + "+86 138 1234 5678";
+        let mut out = Vec::new();
+        Scanner::new().scan(&text, &mut out);
+        assert_eq!(out.len(), 13);
+        assert_eq!(out[12].class, Class::Phone);
+    }
+
+    /// What a search of the whole string finds (after the same cheap prefilter).
+    fn whole_string(scanner: &Scanner, text: &str) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let (digits, at) = count_digits_and_at(text.as_bytes());
+        if at || digits >= 7 {
+            scanner.find(Input::new(text), text, &mut out);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn searching_windows_finds_what_searching_the_whole_string_finds(
+            pieces in proptest::collection::vec(proptest::sample::select(&[
+                "+86 138 1234 5678", "13812345678", "138-1234-5678", "+49 (30) 1234-5678",
+                "030 1234567", "0049 30 12345678", "2345 6789", "+852 9123 4567",
+                "11010519491231002X", "110105194912310021", "DE89 3704 0044 0532 0130 00",
+                "GB82WEST12345698765432", "li.na@example.cn", "max_m%1@mail.beispiel.de", "@",
+                "a@b", "2026-10-05", "2025-05-17T09:00:00Z", "SO-2026-000123", "acc-00042",
+                "Q3", "x", "X", "abc", "ABCD", "_", "手机", "号码", "电话", " ", " ", "-", ".",
+                "/", "(", ")", "+", ",", ";", ":", "1", "7", "0", "00", "12345", "9876543",
+            ][..]), 0..24)
+        ) {
+            let text = pieces.concat();
+            let scanner = Scanner::new();
+            let mut found = Vec::new();
+            scanner.scan(&text, &mut found);
+            proptest::prop_assert_eq!(found, whole_string(&scanner, &text), "{}", text);
+        }
     }
 
     #[test]

@@ -121,8 +121,9 @@ fn run_one(set: &Arc<PolicySet>, keys: &Keyring, scanner: &Scanner, t: &PolicyTe
         Ok(r) => r,
         Err(e) => return result(vec![format!("record: {e}")]),
     };
-    let mut evaluator =
-        Evaluator::new(&planner, keys, scanner).with_now("2026-01-01T00:00:00Z".into());
+    let mut evaluator = Evaluator::new(&planner, keys, scanner)
+        .with_now("2026-01-01T00:00:00Z".into())
+        .report_all_fields(true);
     let mut out = Outcome::default();
     evaluator.evaluate(&mut record, &mut out);
 

@@ -403,3 +403,59 @@ fn a_level_must_decide_every_class() {
         "{e}"
     );
 }
+
+// ---- what an outcome reports -------------------------------------------------------------
+
+#[test]
+fn only_notable_decisions_are_reported_unless_all_are_asked_for() {
+    let set = default_set();
+    let planner = Planner::new(set, route("cn-beijing", "eu-frankfurt", ALL)).unwrap();
+    let keys = Keyring::new("k1", &[1; 32]).unwrap();
+    let scanner = Scanner::new();
+    let json = r#"{"id":"c1","object":"contact","tenant":"cn-hq","region":"cn-beijing","fields":{"name":"王明","title":"Sales Director","status":"active"}}"#;
+    let paths = |all: bool| {
+        let mut ev = Evaluator::new(&planner, &keys, &scanner).report_all_fields(all);
+        let mut record = Record::from_json(json.as_bytes()).unwrap();
+        let mut out = Outcome::default();
+        ev.evaluate(&mut record, &mut out);
+        out.fields
+            .iter()
+            .map(|d| format!("{}:{}", d.path, d.action))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(paths(false), vec!["name:tokenize"]);
+    assert_eq!(
+        paths(true),
+        vec!["name:tokenize", "title:pass", "status:pass"]
+    );
+}
+
+#[test]
+fn an_evaluator_reused_across_object_kinds_and_key_orders_decides_like_a_fresh_one() {
+    let set = default_set();
+    let planner = Planner::new(set, route("cn-beijing", "eu-frankfurt", ALL)).unwrap();
+    let keys = Keyring::new("k1", &[1; 32]).unwrap();
+    let scanner = Scanner::new();
+    // `name` is personal in a contact and business in an account: an evaluator that kept
+    // the contact's field lookups for the account would tokenize the company name.
+    let records = [
+        r#"{"id":"c1","object":"contact","tenant":"t","region":"cn-beijing","fields":{"name":"王明","email":"wang@example.cn","title":"CEO"}}"#,
+        r#"{"id":"a1","object":"account","tenant":"t","region":"cn-beijing","fields":{"name":"MA Lighting","industry":"led"}}"#,
+        r#"{"id":"c2","object":"contact","tenant":"t","region":"cn-beijing","fields":{"title":"CTO","name":"刘丽","email":"liu@example.cn"}}"#,
+        r#"{"id":"c3","object":"contact","tenant":"t","region":"cn-beijing","fields":{"email":"li@example.cn","name":"李娜"}}"#,
+    ];
+    let mut shared = Evaluator::new(&planner, &keys, &scanner).report_all_fields(true);
+    for json in records {
+        let run = |ev: &mut Evaluator| {
+            let mut record = Record::from_json(json.as_bytes()).unwrap();
+            let mut out = Outcome::default();
+            ev.evaluate(&mut record, &mut out);
+            (
+                serde_json::to_string(&record).unwrap(),
+                format!("{:?}", out.fields),
+            )
+        };
+        let fresh = run(&mut Evaluator::new(&planner, &keys, &scanner).report_all_fields(true));
+        assert_eq!(run(&mut shared), fresh, "{json}");
+    }
+}

@@ -446,7 +446,7 @@ fn an_evaluator_reused_across_object_kinds_and_key_orders_decides_like_a_fresh_o
     ];
     let mut shared = Evaluator::new(&planner, &keys, &scanner).report_all_fields(true);
     for json in records {
-        let run = |ev: &mut Evaluator| {
+        let run = |ev: &mut Evaluator<'_>| {
             let mut record = Record::from_json(json.as_bytes()).unwrap();
             let mut out = Outcome::default();
             ev.evaluate(&mut record, &mut out);

@@ -4,13 +4,16 @@
 //! with a fast path for strings that need no escaping (nearly all) halves it. The output is
 //! standard JSON, identical to serde_json's compact form (tested below).
 
+use std::io::Write as _;
+
 use crate::record::{Record, Subject};
 use crate::value::{Map, Value};
 
 /// Appends `s` as a JSON string literal.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     if !needs_escape(bytes) {
         out.extend_from_slice(bytes);
         out.push(b'"');
@@ -86,7 +89,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
             // serde_json's Number prints integers and floats in their canonical JSON form.
-            out.extend_from_slice(n.to_string().as_bytes());
+            write!(out, "{n}").expect("writing to a Vec cannot fail");
         }
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {

@@ -276,20 +276,19 @@ fn digit_bytes(w: u64) -> u64 {
     high_nibble_is_3 & low_below_10
 }
 
-/// ASCII digits in `bytes`, and whether it holds an `@`; SWAR over 8-byte words.
+/// ASCII digits in `bytes`, and whether it holds an `@`. Written so that the compiler
+/// vectorizes it: branch-free, with byte counters over blocks of 64 bytes.
 fn count_digits_and_at(bytes: &[u8]) -> (u32, bool) {
-    // Bytes flagged 0x80 become 1 after the shift; multiplying by ONES sums them in the top byte.
-    let count = |mask: u64| ((mask >> 7).wrapping_mul(ONES) >> 56) as u32;
-    let (mut digits, mut at) = (0u32, 0u64);
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        digits += count(digit_bytes(w));
-        at |= zero_bytes(w ^ (ONES * u64::from(b'@')));
+    let (mut digits, mut at) = (0u32, 0u8);
+    for block in bytes.chunks(64) {
+        let (mut d, mut a) = (0u8, 0u8);
+        for &b in block {
+            d += u8::from(b.wrapping_sub(b'0') < 10);
+            a |= u8::from(b == b'@');
+        }
+        digits += u32::from(d);
+        at |= a;
     }
-    let w = padded_word(words.remainder());
-    digits += count(digit_bytes(w));
-    at |= zero_bytes(w ^ (ONES * u64::from(b'@')));
     (digits, at != 0)
 }
 
@@ -303,17 +302,6 @@ fn next_digit(bytes: &[u8], mut from: usize) -> Option<usize> {
         from += 8;
     }
     (from..bytes.len()).find(|&i| bytes[i].is_ascii_digit())
-}
-
-/// Up to seven bytes as a word, padded with spaces (neither digit nor `@`), without a
-/// `memcpy` call.
-#[inline(always)]
-fn padded_word(rest: &[u8]) -> u64 {
-    let mut w = ONES * u64::from(b' ');
-    for (i, &b) in rest.iter().enumerate() {
-        w = (w & !(0xFF << (8 * i))) | (u64::from(b) << (8 * i));
-    }
-    w
 }
 
 /// `YYYY-MM-DD`, possibly with surrounding separators: a date, not a phone.
@@ -457,7 +445,7 @@ mod tests {
     }
 
     #[test]
-    fn swar_counting_matches_the_plain_count() {
+    fn digit_counting_matches_the_plain_count() {
         let samples = [
             "",
             "a",

@@ -10,6 +10,7 @@ use dss_core::{ConsentStatus, LegalBasis, Map, Record, Value};
 use crate::action::{Action, ActionKind, Condition};
 use crate::class::Class;
 use crate::mask::{generalize_text, mask_into};
+use crate::name::FieldName;
 use crate::plan::{FieldPlan, Plan, Planner};
 use crate::scan::{Finding, Scanner};
 use crate::set::{Builtin, JId, RuleRef};
@@ -38,7 +39,7 @@ impl Decision {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldDecision {
     /// Field path pattern (`addresses[*].email`), `$id` or `$subject.id` for metadata.
-    pub path: Arc<str>,
+    pub path: FieldName,
     /// Class of the field, or of the data found in it when `detected`.
     pub class: Class,
     /// The action taken.
@@ -147,6 +148,8 @@ pub struct Evaluator<'a> {
     buf: String,
     seen: Vec<bool>,
     shape: Shape,
+    /// The last outcome's subject token, its buffer kept for the next one.
+    spare_token: String,
 }
 
 /// The top-level keys of the last record and the trie nodes they led to: records of one
@@ -160,10 +163,27 @@ struct Shape {
     keys: Vec<(Box<str>, Option<u32>)>,
 }
 
+/// Byte equality for short keys without a `memcmp` call: two overlapping loads per side.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    match n {
+        0..4 => a == b,
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 impl Shape {
     fn child(&mut self, plan: &Plan, at: usize, key: &str) -> Option<u32> {
         if let Some((k, child)) = self.keys.get(at)
-            && **k == *key
+            && same_key(k.as_bytes(), key.as_bytes())
         {
             return *child;
         }
@@ -192,6 +212,7 @@ impl<'a> Evaluator<'a> {
             buf: String::new(),
             seen: Vec::new(),
             shape: Shape::default(),
+            spare_token: String::new(),
         }
     }
 
@@ -221,6 +242,9 @@ impl<'a> Evaluator<'a> {
     /// Evaluates `record` in place: on transfer it becomes the record exactly as it would
     /// cross; on block its content is unspecified and must not be sent.
     pub fn evaluate(&mut self, record: &mut Record, out: &mut Outcome) {
+        if let Some(token) = out.subject_token.take() {
+            self.spare_token = token;
+        }
         out.reset();
         let planner = self.planner;
         if let Err(code) = planner.provenance_ids(&record.provenance, &mut self.provenance) {
@@ -245,6 +269,7 @@ impl<'a> Evaluator<'a> {
             let mut walk = Walk {
                 seen: &mut self.seen,
                 shape: &mut self.shape,
+                spare_token: &mut self.spare_token,
                 plan: &plan,
                 keys: self.keys,
                 scanner: self.scanner,
@@ -378,6 +403,7 @@ struct Walk<'w> {
     /// Which field plans already have a decision in this record.
     seen: &'w mut [bool],
     shape: &'w mut Shape,
+    spare_token: &'w mut String,
     collect_vault: bool,
     all_fields: bool,
     /// Bit set of the personal classes present in the record (before any action).
@@ -389,20 +415,20 @@ struct Walk<'w> {
 /// The path of a field, made only when a decision or a finding needs it: most fields of a
 /// record pass without one.
 enum LazyPath<'k> {
-    Plan(&'k Arc<str>),
-    Made(Arc<str>),
+    Plan(&'k FieldName),
+    Made(FieldName),
     /// Key `key` under trie node `node`, not in the plan.
     Key(u32, &'k str),
 }
 
 impl LazyPath<'_> {
-    fn get(&mut self, plan: &Plan) -> &Arc<str> {
+    fn get(&mut self, plan: &Plan) -> &FieldName {
         if let LazyPath::Key(node, key) = *self {
             let prefix = &plan.nodes[node as usize].path;
             *self = LazyPath::Made(if prefix.is_empty() {
-                Arc::from(key)
+                FieldName::from(key)
             } else {
-                Arc::from(format!("{prefix}.{key}"))
+                FieldName::from(format!("{prefix}.{key}"))
             });
         }
         match self {
@@ -443,7 +469,10 @@ impl Walk<'_> {
             self.present |= 1 << Class::Identifier.index();
             self.crosses = true;
             let token = self.token(&plan.metadata_scope, id);
-            self.out.subject_token = Some(token.clone());
+            let mut kept = std::mem::take(self.spare_token);
+            kept.clear();
+            kept.push_str(&token);
+            self.out.subject_token = Some(kept);
             subject.id = Some(token);
             self.decide_meta(1, Class::Identifier);
         }

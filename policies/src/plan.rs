@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap;
 
 use crate::action::{Action, ActionKind, Condition, Export};
 use crate::class::{Class, ClassPattern};
+use crate::name::FieldName;
 use crate::set::{Builtin, Effect, JId, PolicySet, RuleRef};
 use crate::spec::MaskSpec;
 
@@ -52,7 +53,7 @@ pub enum RouteError {
 #[derive(Clone, Debug)]
 pub struct FieldPlan {
     /// The field path pattern (`addresses[*].email`).
-    pub path: Arc<str>,
+    pub path: FieldName,
     /// Its class.
     pub class: Class,
     /// What happens to it.
@@ -90,7 +91,7 @@ pub(crate) struct Node {
     pub(crate) index: FxHashMap<Box<str>, u32>,
     pub(crate) any: Option<u32>,
     pub(crate) leaf: Option<u32>,
-    pub(crate) path: Arc<str>,
+    pub(crate) path: FieldName,
 }
 
 /// The compiled plan of one route, object kind and provenance chain.
@@ -115,7 +116,7 @@ pub struct Plan {
     /// Scope of metadata tokens (record ids that hold personal data, subject ids).
     pub metadata_scope: Arc<str>,
     /// The paths that name the record id and the subject id in decisions.
-    pub(crate) meta_paths: [Arc<str>; 2],
+    pub(crate) meta_paths: [FieldName; 2],
     pub(crate) nodes: Vec<Node>,
 }
 
@@ -283,12 +284,17 @@ impl Planner {
 
         let fields: Vec<FieldPlan> = paths
             .iter()
-            .map(|(p, c)| ctx.combine(&governing, Some(p), *c, Arc::from(p.to_string())))
+            .map(|(p, c)| ctx.combine(&governing, Some(p), *c, FieldName::interned(&p.to_string())))
             .collect();
-        let unclassified = ctx.combine(&governing, None, Class::Unclassified, Arc::from("*"));
+        let unclassified = ctx.combine(
+            &governing,
+            None,
+            Class::Unclassified,
+            FieldName::interned("*"),
+        );
         let detected = Class::ALL
             .iter()
-            .map(|&c| ctx.combine(&governing, None, c, Arc::from("")))
+            .map(|&c| ctx.combine(&governing, None, c, FieldName::interned("")))
             .collect();
 
         let mut blocks = Vec::new();
@@ -346,7 +352,10 @@ impl Planner {
             blocks,
             requires,
             metadata_scope: set.default_scope.clone(),
-            meta_paths: [Arc::from("$id"), Arc::from("$subject.id")],
+            meta_paths: [
+                FieldName::interned("$id"),
+                FieldName::interned("$subject.id"),
+            ],
             nodes,
         }
     }
@@ -410,7 +419,7 @@ impl Ctx<'_> {
         governing: &[JId],
         path: Option<&FieldPath>,
         class: Class,
-        display: Arc<str>,
+        display: FieldName,
     ) -> FieldPlan {
         let mut best: Option<(Action, RuleRef)> = None;
         for &j in governing {
@@ -450,7 +459,7 @@ fn merge_mask(rule: &MaskSpec, base: &MaskSpec) -> MaskSpec {
 
 fn build_trie(paths: &[(FieldPath, Class)]) -> Vec<Node> {
     let mut nodes = vec![Node {
-        path: Arc::from(""),
+        path: FieldName::interned(""),
         ..Node::default()
     }];
     for (leaf, (path, _)) in paths.iter().enumerate() {
@@ -479,7 +488,7 @@ fn build_trie(paths: &[(FieldPath, Class)]) -> Vec<Node> {
                 None => {
                     let n = nodes.len();
                     nodes.push(Node {
-                        path: Arc::from(shown.as_str()),
+                        path: FieldName::interned(&shown),
                         ..Node::default()
                     });
                     match seg {

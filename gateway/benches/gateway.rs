@@ -2,15 +2,16 @@
 //! gateway [-- --quick]`. A load generator, not a criterion bench, because it reports
 //! percentiles and a rate under concurrency:
 //!
-//! 1. CRM Get, one call at a time: the store read directly (the baseline, in the same process)
-//!    and the same read through the gateway over mTLS; p50 and p99 of each and of the
-//!    difference (the latency the gateway adds);
+//! 1. CRM Get, one call at a time from a client on its own thread and runtime: the store read
+//!    directly (the baseline, in the same process) and the same read through the gateway over
+//!    mTLS; p50 and p99 of each and of the difference (the latency the gateway adds);
 //! 2. Get calls per second with 64 concurrent clients (each its own TLS connection);
 //! 3. a residency-aware List of 1,000 contacts across a border (Beijing → Frankfurt caller):
 //!    every record through the policy plan, the reads written to the transfer log.
 //!
 //! The process allocates with mimalloc, as the `dss` binary does.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,75 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn get(id: &str) -> proto::GetRequest {
+    proto::GetRequest {
+        r#ref: Some(proto::RecordRef {
+            tenant: "cn-hq".into(),
+            object: "contact".into(),
+            id: id.to_owned(),
+        }),
+    }
+}
+
+/// A mutual-TLS channel to the gateway at `addr` with the client certificate `(cert, key)`.
+async fn connect(addr: SocketAddr, ca_pem: String, (cert, key): (String, String)) -> Channel {
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca_pem))
+        .identity(Identity::from_pem(cert, key))
+        .domain_name("localhost");
+    Channel::from_shared(format!("https://{addr}"))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
+/// Sorted latencies of `n` store reads, `n` Gets through the gateway, and `n` calls that read
+/// no store.
+async fn latency(
+    n: usize,
+    ids: Vec<String>,
+    store: dss_store::Store,
+    app: impl std::future::Future<Output = Channel>,
+    admin: impl std::future::Future<Output = Channel>,
+) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
+    let client = proto::crm_service_client::CrmServiceClient::new(app.await);
+    for id in ids.iter().take(500) {
+        client.clone().get(get(id)).await.unwrap();
+    }
+    let mut direct = Vec::with_capacity(n);
+    let mut through = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = &ids[i % ids.len()];
+        let t = Instant::now();
+        store.record("cn-hq", "contact", id).await.unwrap().unwrap();
+        direct.push(t.elapsed());
+        let t = Instant::now();
+        client.clone().get(get(id)).await.unwrap();
+        through.push(t.elapsed());
+    }
+    // For scale: a call that reads no store (a pipeline's status, as an admin).
+    let status = proto::pipeline_service_client::PipelineServiceClient::new(admin.await);
+    let mut bare = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = status
+            .clone()
+            .status(proto::StatusRequest {
+                pipeline: "p".into(),
+            })
+            .await;
+        assert_eq!(r.unwrap_err().code(), tonic::Code::NotFound);
+        bare.push(t.elapsed());
+    }
+    for v in [&mut direct, &mut through, &mut bare] {
+        v.sort();
+    }
+    (direct, through, bare)
 }
 
 fn main() {
@@ -77,45 +147,37 @@ gateway:
         .into_iter()
         .map(|(r, _)| r.id)
         .collect();
-    let channel = |name: &'static str| {
+    let addr = serving.addr;
+    let ca_pem = ca.cert_pem.clone();
+    let client_cert = |name: &str| {
         let cert = ca.client(name, false).unwrap();
-        let tls = ClientTlsConfig::new()
-            .ca_certificate(Certificate::from_pem(&ca.cert_pem))
-            .identity(Identity::from_pem(&cert.cert_pem, &cert.key_pem))
-            .domain_name("localhost");
-        let endpoint = Channel::from_shared(format!("https://{}", serving.addr))
-            .unwrap()
-            .tls_config(tls)
-            .unwrap();
-        async move { endpoint.connect().await.unwrap() }
+        (cert.cert_pem, cert.key_pem)
     };
-    let get = |id: &str| proto::GetRequest {
-        r#ref: Some(proto::RecordRef {
-            tenant: "cn-hq".into(),
-            object: "contact".into(),
-            id: id.to_owned(),
-        }),
-    };
+    let channel = |name: &'static str| connect(addr, ca_pem.clone(), client_cert(name));
 
-    // 1. Latency, one call at a time.
+    // 1. Latency, one call at a time, from a client on its own thread and runtime (as a client
+    //    process would be): the client's tasks do not queue behind the server's.
     let n = if quick { 2_000 } else { 20_000 };
-    let client = proto::crm_service_client::CrmServiceClient::new(channel("cn-app").await);
-    for id in ids.iter().take(500) {
-        client.clone().get(get(id)).await.unwrap();
-    }
-    let mut direct = Vec::with_capacity(n);
-    let mut through = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = &ids[i % ids.len()];
-        let t = Instant::now();
-        store.record("cn-hq", "contact", id).await.unwrap().unwrap();
-        direct.push(t.elapsed());
-        let t = Instant::now();
-        client.clone().get(get(id)).await.unwrap();
-        through.push(t.elapsed());
-    }
-    direct.sort();
-    through.sort();
+    let latency = {
+        let (ids, store, ca_pem) = (ids.clone(), store.clone(), ca_pem.clone());
+        let (app, admin) = (client_cert("cn-app"), client_cert("cn-admin"));
+        std::thread::spawn(move || {
+            let client_rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            client_rt.block_on(latency(
+                n,
+                ids,
+                store,
+                connect(addr, ca_pem.clone(), app),
+                connect(addr, ca_pem, admin),
+            ))
+        })
+    };
+    let (direct, through, bare) = tokio::task::spawn_blocking(move || latency.join().unwrap())
+        .await
+        .unwrap();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!("get, {n} sequential calls (same jurisdiction, mTLS):");
     for (label, p) in [("p50", 0.5), ("p99", 0.99)] {
@@ -127,23 +189,6 @@ gateway:
             us(b) - us(a)
         );
     }
-
-    // For scale: a call that reads no store (a pipeline's status, as an admin).
-    let status =
-        proto::pipeline_service_client::PipelineServiceClient::new(channel("cn-admin").await);
-    let mut bare = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        let r = status
-            .clone()
-            .status(proto::StatusRequest {
-                pipeline: "p".into(),
-            })
-            .await;
-        assert_eq!(r.unwrap_err().code(), tonic::Code::NotFound);
-        bare.push(t.elapsed());
-    }
-    bare.sort();
     println!(
         "  a call that reads no store, for scale: p50 {:.1} µs, p99 {:.1} µs",
         us(percentile(&bare, 0.5)),

@@ -255,11 +255,11 @@ impl<'a> Evaluator<'a> {
             });
             return;
         }
-        let plan = planner.plan(&record.object, &self.provenance);
+        let plan = planner.plan_ref(&record.object, &self.provenance);
         if !plan.untouched {
             self.seen.clear();
             self.seen.resize(plan.fields.len(), false);
-            let plan_at = Arc::as_ptr(&plan) as usize;
+            let plan_at = &raw const *plan as usize;
             if self.shape.plan != plan_at {
                 self.shape = Shape {
                     plan: plan_at,

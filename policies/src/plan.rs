@@ -134,6 +134,23 @@ impl Plan {
     }
 }
 
+/// A plan as [`Planner::plan_ref`] hands it out.
+pub(crate) enum PlanRef<'p> {
+    Direct(&'p Arc<Plan>),
+    Shared(Arc<Plan>),
+}
+
+impl std::ops::Deref for PlanRef<'_> {
+    type Target = Plan;
+
+    fn deref(&self) -> &Plan {
+        match self {
+            PlanRef::Direct(plan) => plan,
+            PlanRef::Shared(plan) => plan,
+        }
+    }
+}
+
 /// Object kind and provenance chain: what a plan is compiled for, beyond the route.
 type PlanKey = (ObjectKind, Vec<JId>);
 
@@ -219,22 +236,31 @@ impl Planner {
 
     /// The plan for `kind` and a record that passed through `provenance`.
     pub fn plan(&self, kind: &ObjectKind, provenance: &[JId]) -> Arc<Plan> {
+        match self.plan_ref(kind, provenance) {
+            PlanRef::Direct(plan) => plan.clone(),
+            PlanRef::Shared(plan) => plan,
+        }
+    }
+
+    /// [`Planner::plan`], borrowed where it can be: the plans of built-in kinds without
+    /// provenance (most records) need no reference count per record.
+    pub(crate) fn plan_ref(&self, kind: &ObjectKind, provenance: &[JId]) -> PlanRef<'_> {
         if provenance.is_empty()
             && let Some(i) = kind.built_in_index()
         {
-            return self.direct[i]
-                .get_or_init(|| Arc::new(self.compile(kind, provenance)))
-                .clone();
+            return PlanRef::Direct(
+                self.direct[i].get_or_init(|| Arc::new(self.compile(kind, provenance))),
+            );
         }
         let key = (kind.clone(), provenance.to_vec());
         if let Some(plan) = self.others.read().ok().and_then(|m| m.get(&key).cloned()) {
-            return plan;
+            return PlanRef::Shared(plan);
         }
         let plan = Arc::new(self.compile(kind, provenance));
         if let Ok(mut m) = self.others.write() {
             m.insert(key, plan.clone());
         }
-        plan
+        PlanRef::Shared(plan)
     }
 
     fn compile(&self, kind: &ObjectKind, provenance: &[JId]) -> Plan {

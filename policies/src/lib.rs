@@ -23,6 +23,7 @@ pub mod diag;
 pub mod eval;
 mod load;
 pub mod loc;
+mod mac;
 pub mod mask;
 mod name;
 pub mod pipeline;

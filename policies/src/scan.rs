@@ -77,14 +77,19 @@ impl Scanner {
     /// The regex runs only over the windows that can hold a finding (see [`windows`]), with
     /// the rest of `text` as context for its word boundaries: the findings are the ones a
     /// search of the whole string would report.
+    #[inline]
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
-        let bytes = text.as_bytes();
-        let (digits, at_sign) = count_digits_and_at(bytes);
-        if !at_sign && digits < 7 {
-            return;
+        // Most strings stop here, without the call below.
+        let (digits, at_sign) = count_digits_and_at(text.as_bytes());
+        if at_sign || digits >= 7 {
+            self.scan_windows(text, digits, at_sign, out);
         }
+    }
+
+    #[inline(never)]
+    fn scan_windows(&self, text: &str, digits: u32, at_sign: bool, out: &mut Vec<Finding>) {
         let mut found = Windows::default();
-        windows(bytes, at_sign, digits, &mut found);
+        windows(text.as_bytes(), at_sign, digits, &mut found);
         match found.merged() {
             Some(spans) => {
                 for &(start, end) in spans {
@@ -278,6 +283,7 @@ fn digit_bytes(w: u64) -> u64 {
 
 /// ASCII digits in `bytes`, and whether it holds an `@`. Written so that the compiler
 /// vectorizes it: branch-free, with byte counters over blocks of 64 bytes.
+#[inline]
 fn count_digits_and_at(bytes: &[u8]) -> (u32, bool) {
     let (mut digits, mut at) = (0u32, 0u8);
     for block in bytes.chunks(64) {

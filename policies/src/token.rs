@@ -23,6 +23,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use dss_core::vault::{SealedValue, Vault, VaultError};
 use hmac::{Hmac, KeyInit, Mac};
+
+use crate::mac::MacKey;
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -62,9 +64,9 @@ pub enum TokenError {
 
 struct KeyMaterial {
     id: String,
-    token_mac: HmacSha256,
-    hash_mac: HmacSha256,
-    siv_mac: HmacSha256,
+    token_mac: MacKey,
+    hash_mac: MacKey,
+    siv_mac: MacKey,
     cipher: Aes256Gcm,
 }
 
@@ -75,9 +77,8 @@ fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-fn mac(label: &[u8], master: &[u8; 32]) -> HmacSha256 {
-    <HmacSha256 as KeyInit>::new_from_slice(&derive(master, label))
-        .expect("HMAC takes keys of any length")
+fn mac(label: &[u8], master: &[u8; 32]) -> MacKey {
+    MacKey::new(&derive(master, label))
 }
 
 /// Token keys by id, one of them active for new tokens.
@@ -210,11 +211,7 @@ impl Keyring {
     /// Seals `value` behind `token` for the vault, under the token's key.
     pub fn seal(&self, token: &str, value: &str) -> Result<SealedValue, TokenError> {
         let key = self.key(token_key_id(token).ok_or(TokenError::NotAToken)?)?;
-        let mut siv = key.siv_mac.clone();
-        siv.update(token.as_bytes());
-        siv.update(&[0]);
-        siv.update(value.as_bytes());
-        let digest: [u8; 32] = siv.finalize().into_bytes().into();
+        let digest = key.siv_mac.mac(&[token.as_bytes(), &[0], value.as_bytes()]);
         let mut nonce = [0u8; 12];
         nonce.copy_from_slice(&digest[..12]);
         let ciphertext = key
@@ -274,15 +271,11 @@ fn write_mac(
     out: &mut String,
     prefix: &str,
     key: &KeyMaterial,
-    base: &HmacSha256,
+    base: &MacKey,
     scope: &str,
     value: &str,
 ) {
-    let mut mac = base.clone();
-    mac.update(scope.as_bytes());
-    mac.update(&[0]);
-    mac.update(value.as_bytes());
-    let digest: [u8; 32] = mac.finalize().into_bytes().into();
+    let digest = base.mac(&[scope.as_bytes(), &[0], value.as_bytes()]);
     out.push_str(prefix);
     out.push_str(&key.id);
     out.push('_');
@@ -296,6 +289,23 @@ mod tests {
 
     fn ring() -> Keyring {
         Keyring::new("k1", &[7; 32]).unwrap()
+    }
+
+    #[test]
+    fn tokens_hashes_and_nonces_stay_what_earlier_releases_made() {
+        // Values made by the `hmac` crate before the MACs moved to precomputed pads: tokens in
+        // vaults and destinations must keep resolving and joining.
+        let r = ring();
+        let token = r.tokenize("crm", "Zhang Wei");
+        assert_eq!(token, "tok_k1_bi4ADOpGmCCqJ4eZisiw2Q");
+        let mut hash = String::new();
+        r.hash_into("crm", "Zhang Wei", &mut hash);
+        assert_eq!(hash, "hash_k1_HSICkuiyb7DbwZaL_0BMOQ");
+        let sealed = r.seal(&token, "Zhang Wei").unwrap();
+        assert_eq!(
+            sealed.nonce,
+            [127, 169, 47, 140, 175, 147, 182, 128, 77, 234, 255, 192]
+        );
     }
 
     #[test]

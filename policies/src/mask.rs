@@ -4,6 +4,8 @@
 //! format-aware result would (a one-letter name, a two-digit phone), the value is replaced by
 //! `***`.
 
+use std::borrow::Cow;
+
 use crate::class::Class;
 use crate::spec::MaskSpec;
 
@@ -157,13 +159,13 @@ fn mask_generic(text: &str, keep_first: u8, keep_last: u8, out: &mut String) {
 
 /// The generalized form of a text value of `class`, or `None` when no coarser form exists
 /// (the value is then removed).
-pub fn generalize_text(class: Class, text: &str) -> Option<String> {
+pub fn generalize_text(class: Class, text: &str) -> Option<Cow<'_, str>> {
     match class {
         Class::BirthDate => {
             let year = text.get(..4)?;
             year.bytes()
                 .all(|b| b.is_ascii_digit())
-                .then(|| year.to_owned())
+                .then_some(Cow::Borrowed(year))
         }
         Class::Phone => {
             let t = text.trim_start();
@@ -175,11 +177,11 @@ pub fn generalize_text(class: Class, text: &str) -> Option<String> {
                 .map(char::from)
                 .collect();
             let cc = country_code_len(&digits);
-            digits.get(..cc).map(|cc| format!("+{cc}"))
+            digits.get(..cc).map(|cc| Cow::Owned(format!("+{cc}")))
         }
         Class::Email => text
             .rsplit_once('@')
-            .map(|(_, domain)| domain.to_owned())
+            .map(|(_, domain)| Cow::Borrowed(domain))
             .filter(|d| !d.is_empty()),
         _ => None,
     }
@@ -273,7 +275,7 @@ mod tests {
             Some("b.de")
         );
         assert_eq!(
-            generalize_text(Class::Address, "Friedrichstraße 1, Berlin"),
+            generalize_text(Class::Address, "Friedrichstraße 1, Berlin").as_deref(),
             None
         );
         assert_eq!(generalize_text(Class::BirthDate, "March 1985"), None);

@@ -67,18 +67,15 @@ fn needs_escape(bytes: &[u8]) -> bool {
             | has_zero(w ^ (ONES * u64::from(b'\\'))))
             != 0
     }
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        if word_needs_escape(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
-            return true;
-        }
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let n = bytes.len();
+    match n {
+        // The last word overlaps the loop's: a byte checked twice is harmless.
+        8.. => (0..n / 8).any(|i| word_needs_escape(word(8 * i))) || word_needs_escape(word(n - 8)),
+        4..8 => word_needs_escape(u64::from(half(0)) | (u64::from(half(n - 4)) << 32)),
+        _ => bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\'),
     }
-    // Pad the tail with a byte that needs no escaping (built in a register: no memcpy call).
-    let mut last = ONES * u64::from(b'a');
-    for (i, &b) in words.remainder().iter().enumerate() {
-        last = (last & !(0xFF << (8 * i))) | (u64::from(b) << (8 * i));
-    }
-    word_needs_escape(last)
 }
 
 /// Appends `v` as compact JSON.

@@ -127,6 +127,13 @@ fn key(out: &mut Vec<u8>, first: &mut bool, k: &str) {
     out.extend_from_slice(b"\":");
 }
 
+/// `r` as compact JSON, the same text as `serde_json::to_string(r)`, written faster.
+pub fn record_to_string(r: &Record) -> String {
+    let mut out = Vec::with_capacity(1024);
+    write_record(&mut out, r);
+    String::from_utf8(out).expect("the writer emits UTF-8 only")
+}
+
 /// Appends `r` as compact JSON, as its serde form would be.
 pub fn write_record(out: &mut Vec<u8>, r: &Record) {
     let mut first = true;
@@ -140,7 +147,7 @@ pub fn write_record(out: &mut Vec<u8>, r: &Record) {
     key(out, &mut first, "region");
     write_str(out, r.region.as_str());
     key(out, &mut first, "version");
-    out.extend_from_slice(r.version.to_string().as_bytes());
+    write!(out, "{}", r.version).expect("writing to a Vec cannot fail");
     if let Some(t) = &r.updated_at {
         key(out, &mut first, "updated_at");
         write_str(out, t);
@@ -227,6 +234,7 @@ mod tests {
     fn records_write_exactly_as_serde_does() {
         let text = r#"{"id":"c-1","object":"contact","tenant":"t","region":"eu-frankfurt","version":3,"updated_at":"2026-01-01T00:00:00Z","subject":{"id":"s","country":"DE","consent":"granted","consent_expires":"2027-01-01T00:00:00Z","legal_basis":"contract"},"provenance":["CN","HK"],"fields":{"n":-12,"f":2.5,"big":18446744073709551615,"b":true,"z":null,"a":[1,{"x":"y\n"}],"s":"\"q\""}}"#;
         let r = Record::from_json(text.as_bytes()).unwrap();
+        assert_eq!(record_to_string(&r), serde_json::to_string(&r).unwrap());
         let mut out = Vec::new();
         write_record(&mut out, &r);
         assert_eq!(

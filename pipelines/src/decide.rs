@@ -159,7 +159,7 @@ impl Decider<'_> {
                     id: record.id.clone(),
                     version,
                     op: "upsert".into(),
-                    body: serde_json::to_string(&record).expect("records serialize"),
+                    body: dss_core::json::record_to_string(&record),
                 });
                 vault.extend(seal_vault(self.keys, &mut self.outcome)?);
             } else {

@@ -63,7 +63,7 @@ impl Tx {
     ) -> Result<u64, StoreError> {
         let bodies: Vec<String> = records
             .iter()
-            .map(|(r, _)| serde_json::to_string(r).expect("records serialize"))
+            .map(|(r, _)| dss_core::json::record_to_string(r))
             .collect();
         let rows: Vec<RecordRow<'_>> = records
             .iter()
@@ -215,7 +215,7 @@ impl Tx {
         let op = if record.is_some() { "upsert" } else { "delete" };
         match record {
             Some(r) => {
-                let body = serde_json::to_string(r).expect("records serialize");
+                let body = dss_core::json::record_to_string(r);
                 tx.exec(
                     "INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq) VALUES ($1, $2, $3, $4, $5, 0, $6, $7) \
                      ON CONFLICT (tenant, object, id) DO UPDATE SET version = excluded.version, subject = excluded.subject, deleted = 0, \

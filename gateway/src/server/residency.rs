@@ -280,6 +280,6 @@ pub(super) fn record_proto(r: &Record) -> proto::Record {
         tenant: r.tenant.clone(),
         region: r.region.to_string(),
         version: r.version,
-        json: serde_json::to_string(r).expect("records serialize"),
+        json: dss_core::json::record_to_string(r),
     }
 }

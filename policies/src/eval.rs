@@ -160,7 +160,36 @@ pub struct Evaluator<'a> {
 struct Shape {
     /// The plan the nodes belong to (its address; plans live as long as the planner).
     plan: usize,
-    keys: Vec<(Box<str>, Option<u32>)>,
+    keys: Vec<(Box<str>, Step)>,
+}
+
+/// What a field leads to: a field plan to apply, a trie node to walk into, or nothing the
+/// plan names.
+#[derive(Clone, Copy)]
+enum Step {
+    Apply(u32),
+    Visit(u32),
+    Unclassified,
+}
+
+impl Step {
+    fn of(plan: &Plan, node: Option<u32>) -> Self {
+        let Some(node) = node else {
+            return Step::Unclassified;
+        };
+        let n = &plan.nodes[node as usize];
+        match n.leaf {
+            // A leaf applies its action to the whole value, unless it passes and has children
+            // with plans of their own.
+            Some(leaf)
+                if (n.children.is_empty() && n.any.is_none())
+                    || plan.fields[leaf as usize].action.kind != ActionKind::Pass =>
+            {
+                Step::Apply(leaf)
+            }
+            _ => Step::Visit(node),
+        }
+    }
 }
 
 /// Byte equality for short keys without a `memcmp` call: two overlapping loads per side.
@@ -181,19 +210,19 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Shape {
-    fn child(&mut self, plan: &Plan, at: usize, key: &str) -> Option<u32> {
-        if let Some((k, child)) = self.keys.get(at)
+    fn step(&mut self, plan: &Plan, at: usize, key: &str) -> Step {
+        if let Some((k, step)) = self.keys.get(at)
             && same_key(k.as_bytes(), key.as_bytes())
         {
-            return *child;
+            return *step;
         }
-        let child = plan.child(0, key);
+        let step = Step::of(plan, plan.child(0, key));
         if at < self.keys.len() {
-            self.keys[at] = (key.into(), child);
+            self.keys[at] = (key.into(), step);
         } else if at == self.keys.len() {
-            self.keys.push((key.into(), child));
+            self.keys.push((key.into(), step));
         }
-        child
+        step
     }
 }
 
@@ -512,11 +541,12 @@ impl Walk<'_> {
     fn walk_root(&mut self, map: &mut Map) {
         let mut at = 0;
         map.retain_mut(|key, value| {
-            let child = self.shape.child(self.plan, at, key);
+            let step = self.shape.step(self.plan, at, key);
             at += 1;
-            match child {
-                Some(child) => self.visit(child, value),
-                None => self.unclassified(LazyPath::Key(0, key), value),
+            match step {
+                Step::Apply(leaf) => self.apply(leaf as usize, value),
+                Step::Visit(node) => self.visit(node, value),
+                Step::Unclassified => self.unclassified(LazyPath::Key(0, key), value),
             }
         });
     }
@@ -531,13 +561,10 @@ impl Walk<'_> {
     /// Handles the value at a trie node; returns whether it stays.
     fn visit(&mut self, node: u32, value: &mut Value) -> bool {
         let plan = self.plan;
-        let n = &plan.nodes[node as usize];
-        if let Some(leaf) = n.leaf {
-            let has_children = !n.children.is_empty() || n.any.is_some();
-            if !has_children || plan.fields[leaf as usize].action.kind != ActionKind::Pass {
-                return self.apply(leaf as usize, value);
-            }
+        if let Step::Apply(leaf) = Step::of(plan, Some(node)) {
+            return self.apply(leaf as usize, value);
         }
+        let n = &plan.nodes[node as usize];
         match (value, n.any) {
             (Value::Object(m), _) if !n.children.is_empty() => {
                 self.walk_map(node, m);

@@ -466,6 +466,12 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .chain((0..=255u8).map(|b| String::from_utf8_lossy(&[b, b'5', b]).into_owned()))
+            .chain((0..40).flat_map(|n| {
+                // Every length up to 40, with a digit or an `@` at every position.
+                (0..n).flat_map(move |i| {
+                    ["7", "@"].map(|c| format!("{}{c}{}", "x".repeat(i), "y".repeat(n - i - 1)))
+                })
+            }))
         {
             let plain = (
                 s.bytes().filter(u8::is_ascii_digit).count() as u32,

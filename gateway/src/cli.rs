@@ -555,7 +555,8 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
         &pipeline.name,
         dss_core::time::now_rfc3339(),
     )
-    .all_fields(a.all_fields);
+    // Tables are for people reading a few records: every field, as the policy treats it.
+    .all_fields(a.all_fields || a.format == Format::Table);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     checker

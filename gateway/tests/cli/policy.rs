@@ -80,6 +80,8 @@ fn the_quickstart_dry_run_shows_tokens_masks_and_blocks() {
         "+49 ** ****5678",
         "sensitive.health",
         "id_number (personal.national_id) may not cross",
+        // Tables list every field, also business fields that pass.
+        "Purchasing Manager",
     ] {
         assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
     }
@@ -134,6 +136,26 @@ fn json_output_is_one_object_per_record_without_raw_values() {
     for raw in RAW {
         assert!(!stdout.contains(raw), "raw value {raw:?} in JSON output");
     }
+}
+
+#[test]
+fn json_lists_business_fields_that_pass_only_with_all_fields() {
+    let paths = |extra: &[&str]| {
+        let out = check(&[&["--format", "json"], extra].concat());
+        let first: serde_json::Value =
+            serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+        first["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let notable = paths(&[]);
+    assert!(notable.contains(&"name".to_owned()), "{notable:?}");
+    assert!(!notable.contains(&"title".to_owned()), "{notable:?}");
+    let all = paths(&["--all-fields"]);
+    assert!(all.contains(&"title".to_owned()), "{all:?}");
 }
 
 #[test]

@@ -91,7 +91,9 @@ impl fmt::Debug for VaultWrite {
 pub struct Outcome {
     /// Transfer or block.
     pub decision: Decision,
-    /// Per-field decisions, in record order.
+    /// Per-field decisions, in record order: the notable ones
+    /// ([`FieldDecision::is_notable`]), or all of them with
+    /// [`Evaluator::report_all_fields`].
     pub fields: Vec<FieldDecision>,
     /// Why it was blocked (empty on transfer).
     pub reasons: Vec<BlockReason>,

@@ -74,7 +74,7 @@ impl Scanner {
 
     /// Appends the findings in `text` to `out`, in order, non-overlapping.
     ///
-    /// The regex runs only over the windows that can hold a finding (see [`windows`]), with
+    /// The regex runs only over the windows that can hold a finding (see `windows` below), with
     /// the rest of `text` as context for its word boundaries: the findings are the ones a
     /// search of the whole string would report.
     #[inline]

@@ -1,4 +1,4 @@
-//! A validated, indexed policy set: what [`crate::load`] produces and plans compile from.
+//! A validated, indexed policy set: what loading (`load.rs`) produces and plans compile from.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! A policy set is a directory of YAML files; each file may hold any of the sections below and
 //! the set is their union. These types are parsed with unknown keys denied; cross-references
 //! (a region's jurisdiction, a rule's classes and actions) are checked afterwards by
-//! [`crate::load`], which reports every problem with file, line, column and key path. The
+//! loading (`load.rs`), which reports every problem with file, line, column and key path. The
 //! JSON Schema in `docs/schemas/policy.schema.json` is generated from these types.
 
 use std::collections::BTreeMap;

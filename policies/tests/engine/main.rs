@@ -406,12 +406,19 @@ fn a_level_must_decide_every_class() {
 
 // ---- what an outcome reports -------------------------------------------------------------
 
+/// What evaluating Beijing → Frankfurt with the shipped set needs.
+fn cn_to_eu() -> (Planner, Keyring, Scanner) {
+    let planner = Planner::new(default_set(), route("cn-beijing", "eu-frankfurt", ALL)).unwrap();
+    (
+        planner,
+        Keyring::new("k1", &[1; 32]).unwrap(),
+        Scanner::new(),
+    )
+}
+
 #[test]
 fn only_notable_decisions_are_reported_unless_all_are_asked_for() {
-    let set = default_set();
-    let planner = Planner::new(set, route("cn-beijing", "eu-frankfurt", ALL)).unwrap();
-    let keys = Keyring::new("k1", &[1; 32]).unwrap();
-    let scanner = Scanner::new();
+    let (planner, keys, scanner) = cn_to_eu();
     let json = r#"{"id":"c1","object":"contact","tenant":"cn-hq","region":"cn-beijing","fields":{"name":"王明","title":"Sales Director","status":"active"}}"#;
     let paths = |all: bool| {
         let mut ev = Evaluator::new(&planner, &keys, &scanner).report_all_fields(all);
@@ -432,10 +439,7 @@ fn only_notable_decisions_are_reported_unless_all_are_asked_for() {
 
 #[test]
 fn an_evaluator_reused_across_object_kinds_and_key_orders_decides_like_a_fresh_one() {
-    let set = default_set();
-    let planner = Planner::new(set, route("cn-beijing", "eu-frankfurt", ALL)).unwrap();
-    let keys = Keyring::new("k1", &[1; 32]).unwrap();
-    let scanner = Scanner::new();
+    let (planner, keys, scanner) = cn_to_eu();
     // `name` is personal in a contact and business in an account: an evaluator that kept
     // the contact's field lookups for the account would tokenize the company name.
     let records = [

@@ -55,8 +55,14 @@ impl FieldDecision {
     /// personal data. A business field that passed unchanged is implied by the policy
     /// version; reports and logs leave it out.
     pub fn is_notable(&self) -> bool {
-        self.action != ActionKind::Pass || self.detected || self.class.is_personal()
+        notable(self.class, self.action, self.detected)
     }
+}
+
+/// Whether a decision of `class`, `action` (and `detected`) is notable: see
+/// [`FieldDecision::is_notable`]. The walk asks before it makes a decision.
+fn notable(class: Class, action: ActionKind, detected: bool) -> bool {
+    action != ActionKind::Pass || detected || class.is_personal()
 }
 
 /// Why a record was blocked. Never holds a personal value: field paths, classes, codes and
@@ -154,13 +160,13 @@ pub struct Evaluator<'a> {
     spare_token: String,
 }
 
-/// The top-level keys of the last record and the trie nodes they led to: records of one
+/// The top-level keys of the last record and what each led to: records of one
 /// source mostly share their keys and key order, so comparing a key with the one at the same
 /// position last time usually replaces a hash lookup (and also remembers keys the plan does
 /// not know).
 #[derive(Default)]
 struct Shape {
-    /// The plan the nodes belong to (its address; plans live as long as the planner).
+    /// The plan the steps belong to (its address; plans live as long as the planner).
     plan: usize,
     keys: Vec<(Box<str>, Step)>,
 }
@@ -194,27 +200,10 @@ impl Step {
     }
 }
 
-/// Byte equality for short keys without a `memcmp` call: two overlapping loads per side.
-#[inline]
-fn same_key(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
-    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
-    match n {
-        0..4 => a == b,
-        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        _ => a == b,
-    }
-}
-
 impl Shape {
     fn step(&mut self, plan: &Plan, at: usize, key: &str) -> Step {
         if let Some((k, step)) = self.keys.get(at)
-            && same_key(k.as_bytes(), key.as_bytes())
+            && **k == *key
         {
             return *step;
         }
@@ -292,10 +281,8 @@ impl<'a> Evaluator<'a> {
             self.seen.resize(plan.fields.len(), false);
             let plan_at = &raw const *plan as usize;
             if self.shape.plan != plan_at {
-                self.shape = Shape {
-                    plan: plan_at,
-                    keys: Vec::new(),
-                };
+                self.shape.plan = plan_at;
+                self.shape.keys.clear();
             }
             let mut walk = Walk {
                 seen: &mut self.seen,
@@ -585,8 +572,7 @@ impl Walk<'_> {
 
     fn unclassified(&mut self, mut path: LazyPath<'_>, value: &mut Value) -> bool {
         let fp = &self.plan.unclassified;
-        // An unclassified field that passes is not notable: no decision unless asked for.
-        if self.all_fields || fp.action.kind != ActionKind::Pass {
+        if self.all_fields || notable(Class::Unclassified, fp.action.kind, false) {
             self.out.fields.push(FieldDecision {
                 path: path.get(self.plan).clone(),
                 class: Class::Unclassified,
@@ -621,9 +607,10 @@ impl Walk<'_> {
 
     fn apply(&mut self, leaf: usize, value: &mut Value) -> bool {
         let fp: &FieldPlan = &self.plan.fields[leaf];
-        let notable = fp.action.kind != ActionKind::Pass || fp.class.is_personal();
         // One decision per field path, however many array elements it matched.
-        if (notable || self.all_fields) && !std::mem::replace(&mut self.seen[leaf], true) {
+        if (self.all_fields || notable(fp.class, fp.action.kind, false))
+            && !std::mem::replace(&mut self.seen[leaf], true)
+        {
             self.out.fields.push(FieldDecision {
                 path: fp.path.clone(),
                 class: fp.class,

@@ -5,6 +5,7 @@
 //! first use and caches it; evaluating a record then walks the record and a trie of field
 //! nodes, with no YAML, rule matching or string-keyed lookups of policy data.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -134,23 +135,6 @@ impl Plan {
     }
 }
 
-/// A plan as [`Planner::plan_ref`] hands it out.
-pub(crate) enum PlanRef<'p> {
-    Direct(&'p Arc<Plan>),
-    Shared(Arc<Plan>),
-}
-
-impl std::ops::Deref for PlanRef<'_> {
-    type Target = Plan;
-
-    fn deref(&self) -> &Plan {
-        match self {
-            PlanRef::Direct(plan) => plan,
-            PlanRef::Shared(plan) => plan,
-        }
-    }
-}
-
 /// Object kind and provenance chain: what a plan is compiled for, beyond the route.
 type PlanKey = (ObjectKind, Vec<JId>);
 
@@ -236,31 +220,28 @@ impl Planner {
 
     /// The plan for `kind` and a record that passed through `provenance`.
     pub fn plan(&self, kind: &ObjectKind, provenance: &[JId]) -> Arc<Plan> {
-        match self.plan_ref(kind, provenance) {
-            PlanRef::Direct(plan) => plan.clone(),
-            PlanRef::Shared(plan) => plan,
-        }
+        self.plan_ref(kind, provenance).into_owned()
     }
 
     /// [`Planner::plan`], borrowed where it can be: the plans of built-in kinds without
     /// provenance (most records) need no reference count per record.
-    pub(crate) fn plan_ref(&self, kind: &ObjectKind, provenance: &[JId]) -> PlanRef<'_> {
+    pub(crate) fn plan_ref(&self, kind: &ObjectKind, provenance: &[JId]) -> Cow<'_, Arc<Plan>> {
         if provenance.is_empty()
             && let Some(i) = kind.built_in_index()
         {
-            return PlanRef::Direct(
+            return Cow::Borrowed(
                 self.direct[i].get_or_init(|| Arc::new(self.compile(kind, provenance))),
             );
         }
         let key = (kind.clone(), provenance.to_vec());
         if let Some(plan) = self.others.read().ok().and_then(|m| m.get(&key).cloned()) {
-            return PlanRef::Shared(plan);
+            return Cow::Owned(plan);
         }
         let plan = Arc::new(self.compile(kind, provenance));
         if let Ok(mut m) = self.others.write() {
             m.insert(key, plan.clone());
         }
-        PlanRef::Shared(plan)
+        Cow::Owned(plan)
     }
 
     fn compile(&self, kind: &ObjectKind, provenance: &[JId]) -> Plan {

@@ -69,6 +69,8 @@ enum Command {
 #[derive(Debug, Args)]
 struct ConfigArg {
     /// The deployment's configuration file (the same for `run`, `serve`, `audit` and `dsr`).
+    /// `DSS_<KEY>__<KEY>` variables override its keys, `DSS_<KEY>__…__FILE` reads a value
+    /// from a file (docs/operations.md).
     #[arg(long, value_name = "FILE", env = "DSS_CONFIG")]
     config: PathBuf,
 }

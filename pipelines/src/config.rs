@@ -135,19 +135,37 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Loads and validates a configuration file (and the policy set it names).
+    /// Loads and validates a configuration file (and the policy set it names), with the
+    /// `DSS_` environment variables of this process overriding its keys (see
+    /// [`Config::load_with_env`]).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let read = |p: &Path| {
-            std::fs::read_to_string(p).map_err(|error| ConfigError::Read {
-                path: p.display().to_string(),
-                error,
-            })
-        };
-        Self::from_text(path, read(path)?)
+        Self::load_with_env(path, crate::overrides::process_env())
+    }
+
+    /// Loads and validates a configuration file with `env` overriding its keys:
+    /// `DSS_GATEWAY__LISTEN__CN_BEIJING=0.0.0.0:7443` sets `gateway.listen.cn-beijing`, and
+    /// `DSS_REGIONS__CN_BEIJING__STORE__FILE=/run/secrets/db` sets the store URL to the
+    /// content of that file. Problems keep the file's line and column, or name the variable.
+    pub fn load_with_env(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.display().to_string(),
+            error,
+        })?;
+        let name = path.display().to_string();
+        let overlay = crate::overrides::apply(&text, env)?;
+        Self::from_text(path, overlay.text.clone()).map_err(|e| match e {
+            ConfigError::Invalid(d) => ConfigError::Invalid(Diagnostics(
+                d.0.into_iter().map(|d| overlay.remap(&name, d)).collect(),
+            )),
+            e => e,
+        })
     }
 
     /// Validates configuration text as if it were the file at `path` (relative paths resolve
-    /// against that file's directory).
+    /// against that file's directory); no environment overrides.
     pub fn from_text(path: &Path, text: String) -> Result<Self, ConfigError> {
         let read = |p: &Path| {
             std::fs::read_to_string(p).map_err(|error| ConfigError::Read {

@@ -26,11 +26,11 @@ use serde::Deserialize;
 pub struct GatewayFile {
     /// Region → gRPC listen address (`host:port`).
     #[serde(default)]
-    pub listen: BTreeMap<String, String>,
+    pub listen: BTreeMap<String, Loc<String>>,
     /// Region → HTTP address for Prometheus metrics (`/metrics`) and health (`/livez`,
     /// `/readyz`).
     #[serde(default)]
-    pub metrics: BTreeMap<String, String>,
+    pub metrics: BTreeMap<String, Loc<String>>,
     /// TLS; without it the gateway serves plaintext (development only).
     #[serde(default)]
     pub tls: Option<TlsFile>,
@@ -244,9 +244,10 @@ pub(crate) fn validate(
         ("metrics", &file.metrics, &mut out.metrics),
     ] {
         for (region, addr) in map {
+            let at = Some((addr.line, addr.column));
             if !regions.contains_key(region) {
                 problem(
-                    None,
+                    at,
                     format!("gateway.{which}.{region}"),
                     format!("region {region} is not configured in `regions`"),
                 );
@@ -256,9 +257,12 @@ pub(crate) fn validate(
                     target.insert(region.clone(), a);
                 }
                 Err(_) => problem(
-                    None,
+                    at,
                     format!("gateway.{which}.{region}"),
-                    format!("{addr:?} is not an address (expected host:port, e.g. 127.0.0.1:7443)"),
+                    format!(
+                        "{:?} is not an address (expected host:port, e.g. 127.0.0.1:7443)",
+                        addr.value
+                    ),
                 ),
             }
         }

@@ -18,6 +18,7 @@ mod connectors;
 mod decide;
 mod file;
 pub mod gateway_config;
+mod overrides;
 pub mod runtime;
 pub mod seed;
 mod stages;

@@ -461,13 +461,15 @@ mod tests {
             "x9y8z7w6v5u4t3s2",
             "漢字1２3",
             "\u{0}\u{ff}:/09",
+            "0123456789012345678901234567890123456789",
         ];
         for s in samples
             .iter()
             .map(|s| s.to_string())
             .chain((0..=255u8).map(|b| String::from_utf8_lossy(&[b, b'5', b]).into_owned()))
-            .chain((0..40).flat_map(|n| {
-                // Every length up to 40, with a digit or an `@` at every position.
+            .chain((0..140).flat_map(|n| {
+                // Every length up to 140 (two blocks and a tail), with a digit or an `@` at
+                // every position.
                 (0..n).flat_map(move |i| {
                     ["7", "@"].map(|c| format!("{}{c}{}", "x".repeat(i), "y".repeat(n - i - 1)))
                 })

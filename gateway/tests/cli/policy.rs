@@ -11,12 +11,20 @@ pub(crate) fn root() -> PathBuf {
 }
 
 pub(crate) fn dss(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dss"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("DSS_TOKEN_KEY_FILE")
-        .output()
-        .unwrap()
+    dss_command(args).output().unwrap()
+}
+
+/// `dss` with `args`, run from the repository root, without the `DSS_` variables of the
+/// environment the tests run in (they would override configuration keys).
+pub(crate) fn dss_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dss"));
+    command.args(args).current_dir(root());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("DSS_") {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 pub(crate) fn text(b: &[u8]) -> String {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::policy::{dss, text};
+use super::policy::{dss, dss_command, text};
 
 const CONFIG: &str = r#"
 version: 1
@@ -232,6 +232,39 @@ fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
             "other regions still verify: {stdout}"
         );
     }
+}
+
+#[test]
+fn environment_variables_override_the_configuration_file() {
+    let (dir, config) = deployment();
+    let cn = dir.path().join("cn.db");
+    let out = dss_command(&["run", "--config", &config, "--pipeline", "eu-to-ru"])
+        .env("DSS_DATA_DIR", "elsewhere")
+        .env(
+            "DSS_REGIONS__CN_BEIJING__STORE",
+            format!("sqlite://{}", cn.display()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(dir.path().join("elsewhere/eu-frankfurt.db").exists());
+    assert!(cn.exists());
+    assert!(!dir.path().join("data").exists());
+
+    // A bad value names the variable, with the exit code of a configuration problem.
+    let out = dss_command(&["audit", "verify", "--config", &config])
+        .env("DSS_TENANTS__EU_SALES__REGION", "eu-paris")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "environment variable DSS_TENANTS__EU_SALES__REGION: tenants.eu-sales.region: \
+             region \"eu-paris\" is not configured"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -124,7 +124,8 @@ pub fn serve(config: &Path, only: &[String]) -> anyhow::Result<u8> {
         .with_writer(std::io::stderr)
         .try_init();
     runtime()?.block_on(async move {
-        let rt = Arc::new(Runtime::open(config).await?);
+        let scope = (!only.is_empty()).then(|| config.regions_serving(only));
+        let rt = Arc::new(Runtime::open_for(config, scope.as_deref()).await?);
         let regions: Vec<String> = if only.is_empty() {
             rt.config().gateway.listen.keys().cloned().collect()
         } else {
@@ -191,7 +192,7 @@ async fn shutdown_signal() {
 pub fn dead_letters(config: &Path, region: Option<&str>, json: bool) -> anyhow::Result<u8> {
     let config = load(config)?;
     runtime()?.block_on(async move {
-        let rt = Runtime::open(config).await?;
+        let rt = open_region(config, region).await?;
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let mut total = 0u64;
         for r in regions(&rt, region)? {
@@ -245,7 +246,7 @@ fn print_summary(summaries: &[RouteSummary]) {
 pub fn verify(config: &Path, region: Option<&str>) -> anyhow::Result<u8> {
     let config = load(config)?;
     runtime()?.block_on(async move {
-        let rt = Runtime::open(config).await?;
+        let rt = open_region(config, region).await?;
         let mut bad = false;
         for r in regions(&rt, region)? {
             let store = rt.store(&r).expect("configured region");
@@ -265,6 +266,12 @@ pub fn verify(config: &Path, region: Option<&str>) -> anyhow::Result<u8> {
         }
         Ok(u8::from(bad))
     })
+}
+
+/// The runtime with the store of `region` only (every region's for `None`).
+async fn open_region(config: Config, region: Option<&str>) -> anyhow::Result<Runtime> {
+    let only = region.map(|r| [r.to_owned()]);
+    Ok(Runtime::open_for(config, only.as_ref().map(|r| &r[..])).await?)
 }
 
 fn regions(rt: &Runtime, region: Option<&str>) -> anyhow::Result<Vec<String>> {
@@ -305,7 +312,7 @@ pub fn query(
 ) -> anyhow::Result<u8> {
     let config = load(config)?;
     runtime()?.block_on(async move {
-        let rt = Runtime::open(config).await?;
+        let rt = open_region(config, region).await?;
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         if format == AuditFormat::Csv {
             writeln!(out, "region,seq,timestamp,pipeline,run_id,origin_region,origin_jurisdiction,dest_region,dest_jurisdiction,object,record_id,subject,decision,fields,reasons,legal_basis,conditions,policy_version,prev_hash,hash")?;

@@ -135,6 +135,23 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The regions a process serving `regions` needs stores for: those, and the regions
+    /// their pipelines deliver to (the embedded transport writes into the destination's
+    /// store).
+    pub fn regions_serving(&self, regions: &[String]) -> Vec<String> {
+        let mut needed = regions.to_vec();
+        for p in &self.pipelines {
+            if regions.iter().any(|r| r == p.route.from.as_str())
+                && matches!(p.destination, Connector::Crm)
+            {
+                needed.push(p.route.to.as_str().to_owned());
+            }
+        }
+        needed.sort();
+        needed.dedup();
+        needed
+    }
+
     /// Loads and validates a configuration file (and the policy set it names), with the
     /// `DSS_` environment variables of this process overriding its keys (see
     /// [`Config::load_with_env`]).
@@ -359,5 +376,28 @@ impl Config {
             pipelines,
             gateway,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn a_region_is_served_with_the_stores_its_pipelines_deliver_to() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/quickstart/dss.yaml"
+        );
+        let config = Config::load_with_env(path.as_ref(), Vec::new()).unwrap();
+        let serving = |r: &[&str]| {
+            config.regions_serving(&r.iter().map(|r| r.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(serving(&["ap-hongkong"]), ["ap-hongkong", "cn-beijing"]);
+        assert_eq!(
+            serving(&["eu-frankfurt"]),
+            ["cn-beijing", "eu-frankfurt", "ru-moscow"]
+        );
+        assert_eq!(serving(&["ru-moscow"]), ["ru-moscow"]);
     }
 }

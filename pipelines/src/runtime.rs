@@ -154,12 +154,20 @@ pub struct Runtime {
 impl Runtime {
     /// Opens every region's store (running migrations) and reads the token keys.
     pub async fn open(config: Config) -> Result<Self, RunError> {
+        Self::open_for(config, None).await
+    }
+
+    /// Opens the stores of `regions` only (all of them for `None`): a process that audits
+    /// or serves one region holds no connection to a database it does not need (see
+    /// [`Config::regions_serving`]).
+    pub async fn open_for(config: Config, regions: Option<&[String]>) -> Result<Self, RunError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             RunError::Keys(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
         let keys = load_or_create_keys(&config)?;
+        let needed = |region: &str| regions.is_none_or(|only| only.iter().any(|r| r == region));
         let mut stores = BTreeMap::new();
-        for (region, url) in &config.regions {
+        for (region, url) in config.regions.iter().filter(|(r, _)| needed(r)) {
             let store = Store::open(url).await.map_err(|error| RunError::Store {
                 region: region.clone(),
                 error,
@@ -207,13 +215,14 @@ impl Runtime {
             .ok_or_else(|| RunError::Keys(format!("region {region} has no store")))
     }
 
-    /// Seeds every tenant that has a `seed` and was not seeded yet; returns (tenant, records)
-    /// seeded.
+    /// Seeds every tenant of the open regions that has a `seed` and was not seeded yet;
+    /// returns (tenant, records) seeded.
     pub async fn seed(&self) -> Result<Vec<(String, u64)>, RunError> {
         let mut out = Vec::new();
         for (tenant, (region, seed)) in &self.config.tenants {
-            let Some(seed) = seed else { continue };
-            let store = self.store_of(region)?;
+            let (Some(seed), Some(store)) = (seed, self.stores.get(region)) else {
+                continue;
+            };
             let err = |error| RunError::Store {
                 region: region.clone(),
                 error,

@@ -268,6 +268,64 @@ fn environment_variables_override_the_configuration_file() {
 }
 
 #[test]
+fn a_command_for_one_region_opens_no_other_region_store() {
+    let (_dir, config) = deployment();
+    run_ok(&config, "eu-to-hq");
+    // Beijing's database is out of reach: auditing Frankfurt does not touch it.
+    let unreachable = (
+        "DSS_REGIONS__CN_BEIJING__STORE",
+        "sqlite:///nonexistent/dir/cn.db",
+    );
+    for args in [
+        &[
+            "audit",
+            "verify",
+            "--config",
+            &config,
+            "--region",
+            "eu-frankfurt",
+        ][..],
+        &[
+            "audit",
+            "query",
+            "--config",
+            &config,
+            "--region",
+            "eu-frankfurt",
+        ],
+        &[
+            "audit",
+            "dead-letters",
+            "--config",
+            &config,
+            "--region",
+            "eu-frankfurt",
+        ],
+    ] {
+        let out = dss_command(args)
+            .env(unreachable.0, unreachable.1)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = dss_command(&["audit", "verify", "--config", &config])
+        .env(unreachable.0, unreachable.1)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("store of cn-beijing"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn a_malformed_source_record_goes_to_dead_letters_and_the_pipeline_goes_on() {
     let (dir, config) = deployment();
     // Seed first (running only the pipeline into Russia leaves eu-to-hq untouched).

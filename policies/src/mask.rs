@@ -54,8 +54,8 @@ pub fn mask(class: Class, text: &str, spec: &MaskSpec) -> String {
     out
 }
 
-fn country_code_len(digits_after_plus: &str) -> usize {
-    let d = digits_after_plus.as_bytes();
+fn country_code_len(digits_after_plus: &[u8]) -> usize {
+    let d = digits_after_plus;
     let three = || {
         d[..3]
             .iter()
@@ -74,14 +74,17 @@ fn mask_phone(text: &str, spec: &MaskSpec, out: &mut String) {
     let international = trimmed.starts_with('+') || trimmed.starts_with("00");
     let (skip, cc) = if international && spec.keep_country_code.unwrap_or(true) {
         let lead = if trimmed.starts_with("00") { 2 } else { 0 };
-        let digits: String = trimmed
+        let (mut digits, mut n) = ([0u8; 3], 0);
+        for d in trimmed
             .bytes()
             .filter(u8::is_ascii_digit)
             .skip(lead)
             .take(3)
-            .map(char::from)
-            .collect();
-        (lead, country_code_len(&digits))
+        {
+            digits[n] = d;
+            n += 1;
+        }
+        (lead, country_code_len(&digits[..n]))
     } else {
         (0, 0)
     };
@@ -176,7 +179,7 @@ pub fn generalize_text(class: Class, text: &str) -> Option<Cow<'_, str>> {
                 .take(3)
                 .map(char::from)
                 .collect();
-            let cc = country_code_len(&digits);
+            let cc = country_code_len(digits.as_bytes());
             digits.get(..cc).map(|cc| Cow::Owned(format!("+{cc}")))
         }
         Class::Email => text

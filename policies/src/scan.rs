@@ -81,7 +81,7 @@ impl Scanner {
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         // Most strings stop here, without the call below.
         let (digits, at_sign) = count_digits_and_at(text.as_bytes());
-        if at_sign || digits >= 7 {
+        if at_sign || (digits >= 7 && !is_timestamp(text.as_bytes())) {
             self.scan_windows(text, digits, at_sign, out);
         }
     }
@@ -308,6 +308,35 @@ fn next_digit(bytes: &[u8], mut from: usize) -> Option<usize> {
         from += 8;
     }
     (from..bytes.len()).find(|&i| bytes[i].is_ascii_digit())
+}
+
+/// `YYYY-MM-DD`, then possibly `THH:MM`, `:SS` and `Z` or `±HH:MM`: a whole string that is
+/// a date or an RFC 3339 time (without fractions) holds no finding — its digit runs are a
+/// date and pairs. Every record has a few; they skip the windows.
+fn is_timestamp(bytes: &[u8]) -> bool {
+    fn fits(bytes: &[u8], pattern: &[u8]) -> bool {
+        bytes.len() == pattern.len()
+            && (bytes.iter().zip(pattern)).all(|(&b, &p)| match p {
+                b'd' => b.is_ascii_digit(),
+                p => b == p,
+            })
+    }
+    let Some((date, rest)) = bytes.split_at_checked(10) else {
+        return false;
+    };
+    if !fits(date, b"dddd-dd-dd") {
+        return false;
+    }
+    if rest.is_empty() {
+        return true;
+    }
+    [&b"Tdd:dd"[..], b"Tdd:dd:dd"].iter().any(|time| {
+        rest.len() >= time.len()
+            && fits(&rest[..time.len()], time)
+            && [&b""[..], b"Z", b"+dd:dd", b"-dd:dd"]
+                .iter()
+                .any(|zone| fits(&rest[time.len()..], zone))
+    })
 }
 
 /// `YYYY-MM-DD`, possibly with surrounding separators: a date, not a phone.
@@ -545,7 +574,8 @@ mod tests {
                 "030 1234567", "0049 30 12345678", "2345 6789", "+852 9123 4567",
                 "11010519491231002X", "110105194912310021", "DE89 3704 0044 0532 0130 00",
                 "GB82WEST12345698765432", "li.na@example.cn", "max_m%1@mail.beispiel.de", "@",
-                "a@b", "2026-10-05", "2025-05-17T09:00:00Z", "SO-2026-000123", "acc-00042",
+                "a@b", "2026-10-05", "2025-05-17T09:00:00Z", "2025-05-17T09:00:00+08:00",
+                "2025-05-17T09:00", "T09:00:00", "SO-2026-000123", "acc-00042",
                 "Q3", "x", "X", "abc", "ABCD", "_", "手机", "号码", "电话", " ", " ", "-", ".",
                 "/", "(", ")", "+", ",", ";", ":", "1", "7", "0", "00", "12345", "9876543",
             ][..]), 0..24)
@@ -555,6 +585,30 @@ mod tests {
             let mut found = Vec::new();
             scanner.scan(&text, &mut found);
             proptest::prop_assert_eq!(found, whole_string(&scanner, &text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn timestamps_are_recognized_whole_and_nothing_else_is() {
+        for t in [
+            "2026-10-05",
+            "2025-05-17T09:00",
+            "2025-05-17T09:00:00Z",
+            "2025-05-17T09:00:00+08:00",
+            "2025-05-17T09:00-05:00",
+        ] {
+            assert!(is_timestamp(t.as_bytes()), "{t}");
+        }
+        for t in [
+            "2026-10-5",
+            "2026-10-05 ",
+            "2025-05-17T09:00:00.123Z",
+            "2025-05-17 09:00:00",
+            "2025-05-17T09:00:00+0800",
+            "2025-05-17T09:00:00Z 13812345678",
+            "13812345678",
+        ] {
+            assert!(!is_timestamp(t.as_bytes()), "{t}");
         }
     }
 

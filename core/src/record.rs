@@ -20,7 +20,7 @@ pub struct Record {
     /// The object kind.
     pub object: ObjectKind,
     /// The tenant that owns the record.
-    pub tenant: String,
+    pub tenant: crate::value::Text,
     /// The region the record lives in now.
     pub region: RegionId,
     /// Monotonic version; sinks upsert by (tenant, object, id, version).

@@ -185,7 +185,7 @@ impl Generator {
                 self.seq
             ),
             object,
-            tenant: self.tenant.clone(),
+            tenant: self.tenant.as_str().into(),
             region: self.region.clone(),
             version: 1 + u64::from(self.rng.u8(0..4)),
             updated_at: Some(format!(

@@ -141,7 +141,7 @@ impl Decider<'_> {
                         .route
                         .to_tenant
                         .clone()
-                        .unwrap_or_else(|| record.tenant.clone()),
+                        .unwrap_or_else(|| record.tenant.to_string()),
                     object: record.object.to_string(),
                     id: record.id.clone(),
                     version: c.version,
@@ -154,7 +154,7 @@ impl Decider<'_> {
                     seq: 0,
                     destination: self.p.name.clone(),
                     pipeline: self.p.name.clone(),
-                    tenant: record.tenant.clone(),
+                    tenant: record.tenant.to_string(),
                     object: record.object.to_string(),
                     id: record.id.clone(),
                     version,

@@ -401,7 +401,7 @@ fn cell(r: &Record, column: &str) -> String {
     match column {
         "id" => r.id.clone(),
         "object" => r.object.to_string(),
-        "tenant" => r.tenant.clone(),
+        "tenant" => r.tenant.to_string(),
         "region" => r.region.to_string(),
         "version" => r.version.to_string(),
         "updated_at" => r.updated_at.clone().unwrap_or_default(),

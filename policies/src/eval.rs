@@ -331,7 +331,7 @@ impl<'a> Evaluator<'a> {
             }
             record.region = planner.route().to.clone();
             if let Some(t) = &planner.route().to_tenant {
-                record.tenant.clone_from(t);
+                record.tenant = t.as_str().into();
             }
         }
     }

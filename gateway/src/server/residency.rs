@@ -277,7 +277,7 @@ pub(super) fn record_proto(r: &Record) -> proto::Record {
     proto::Record {
         id: r.id.clone(),
         object: r.object.to_string(),
-        tenant: r.tenant.clone(),
+        tenant: r.tenant.to_string(),
         region: r.region.to_string(),
         version: r.version,
         json: dss_core::json::record_to_string(r),

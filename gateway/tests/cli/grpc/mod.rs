@@ -167,7 +167,7 @@ pub(crate) fn crm(ch: Channel) -> proto::crm_service_client::CrmServiceClient<Ch
 pub(crate) fn get_request(r: &dss_core::Record) -> proto::GetRequest {
     proto::GetRequest {
         r#ref: Some(proto::RecordRef {
-            tenant: r.tenant.clone(),
+            tenant: r.tenant.to_string(),
             object: r.object.to_string(),
             id: r.id.clone(),
         }),

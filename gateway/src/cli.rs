@@ -116,7 +116,7 @@ enum AuditCommand {
     Verify {
         #[command(flatten)]
         config: ConfigArg,
-        /// Only this region.
+        /// Only this region (no other region's store is opened).
         #[arg(long)]
         region: Option<String>,
     },
@@ -127,7 +127,7 @@ enum AuditCommand {
     DeadLetters {
         #[command(flatten)]
         config: ConfigArg,
-        /// Only this region.
+        /// Only this region (no other region's store is opened).
         #[arg(long)]
         region: Option<String>,
         /// One JSON object per line.
@@ -158,7 +158,7 @@ enum AuditCommand {
 struct QueryArgs {
     #[command(flatten)]
     config: ConfigArg,
-    /// Only this region's log.
+    /// Only this region's log (no other region's store is opened).
     #[arg(long)]
     region: Option<String>,
     /// From this time (RFC 3339, inclusive).

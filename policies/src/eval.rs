@@ -741,7 +741,19 @@ impl Walk<'_> {
     }
 
     /// Scans strings for personal data and applies the route's action for what is found.
+    /// Most values are strings the scanner's cheap check clears; they stop here, inlined in
+    /// the walk, without the call below.
+    #[inline]
     fn scan_value(&mut self, path: &mut LazyPath<'_>, value: &mut Value) {
+        match value {
+            Value::String(s) if !Scanner::may_find(s) => {}
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            _ => self.search_value(path, value),
+        }
+    }
+
+    #[inline(never)]
+    fn search_value(&mut self, path: &mut LazyPath<'_>, value: &mut Value) {
         match value {
             Value::String(s) => {
                 self.findings.clear();

@@ -72,6 +72,14 @@ impl Scanner {
         Self { regex }
     }
 
+    /// Whether `text` can hold a finding at all: the cheap check [`Scanner::scan`] starts
+    /// with (an `@`, or seven digits in a string that is not a timestamp).
+    #[inline]
+    pub(crate) fn may_find(text: &str) -> bool {
+        let (digits, at_sign) = count_digits_and_at(text.as_bytes());
+        at_sign || (digits >= 7 && !is_timestamp(text.as_bytes()))
+    }
+
     /// Appends the findings in `text` to `out`, in order, non-overlapping.
     ///
     /// The regex runs only over the windows that can hold a finding (see `windows` below), with

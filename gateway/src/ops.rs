@@ -270,8 +270,8 @@ pub fn verify(config: &Path, region: Option<&str>) -> anyhow::Result<u8> {
 
 /// The runtime with the store of `region` only (every region's for `None`).
 async fn open_region(config: Config, region: Option<&str>) -> anyhow::Result<Runtime> {
-    let only = region.map(|r| [r.to_owned()]);
-    Ok(Runtime::open_for(config, only.as_ref().map(|r| &r[..])).await?)
+    let only = region.map(str::to_owned);
+    Ok(Runtime::open_for(config, only.as_ref().map(std::slice::from_ref)).await?)
 }
 
 fn regions(rt: &Runtime, region: Option<&str>) -> anyhow::Result<Vec<String>> {

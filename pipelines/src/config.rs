@@ -172,8 +172,9 @@ impl Config {
             error,
         })?;
         let name = path.display().to_string();
-        let overlay = crate::overrides::apply(&text, env)?;
-        Self::from_text(path, overlay.text.clone()).map_err(|e| match e {
+        let mut overlay = crate::overrides::apply(&text, env)?;
+        let text = std::mem::take(&mut overlay.text);
+        Self::from_text(path, text).map_err(|e| match e {
             ConfigError::Invalid(d) => ConfigError::Invalid(Diagnostics(
                 d.0.into_iter().map(|d| overlay.remap(&name, d)).collect(),
             )),

@@ -68,22 +68,23 @@ fn country_code_len(digits_after_plus: &[u8]) -> usize {
     }
 }
 
+/// The first three ASCII digits of `text` (fewer when it has fewer), and how many.
+fn first_three_digits(text: &str) -> ([u8; 3], usize) {
+    let (mut digits, mut n) = ([0u8; 3], 0);
+    for d in text.bytes().filter(u8::is_ascii_digit).take(3) {
+        digits[n] = d;
+        n += 1;
+    }
+    (digits, n)
+}
+
 fn mask_phone(text: &str, spec: &MaskSpec, out: &mut String) {
     let total = text.bytes().filter(u8::is_ascii_digit).count();
     let trimmed = text.trim_start();
     let international = trimmed.starts_with('+') || trimmed.starts_with("00");
     let (skip, cc) = if international && spec.keep_country_code.unwrap_or(true) {
         let lead = if trimmed.starts_with("00") { 2 } else { 0 };
-        let (mut digits, mut n) = ([0u8; 3], 0);
-        for d in trimmed
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .skip(lead)
-            .take(3)
-        {
-            digits[n] = d;
-            n += 1;
-        }
+        let (digits, n) = first_three_digits(&trimmed[lead..]);
         (lead, country_code_len(&digits[..n]))
     } else {
         (0, 0)
@@ -172,15 +173,11 @@ pub fn generalize_text(class: Class, text: &str) -> Option<Cow<'_, str>> {
         }
         Class::Phone => {
             let t = text.trim_start();
-            let digits = t.strip_prefix('+').or_else(|| t.strip_prefix("00"))?;
-            let digits: String = digits
-                .bytes()
-                .filter(u8::is_ascii_digit)
-                .take(3)
-                .map(char::from)
-                .collect();
-            let cc = country_code_len(digits.as_bytes());
-            digits.get(..cc).map(|cc| Cow::Owned(format!("+{cc}")))
+            let (digits, n) =
+                first_three_digits(t.strip_prefix('+').or_else(|| t.strip_prefix("00"))?);
+            let cc = country_code_len(&digits[..n]);
+            let code = std::str::from_utf8(digits.get(..cc).filter(|_| cc <= n)?).ok()?;
+            Some(Cow::Owned(format!("+{code}")))
         }
         Class::Email => text
             .rsplit_once('@')

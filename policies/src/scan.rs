@@ -73,11 +73,10 @@ impl Scanner {
     }
 
     /// Whether `text` can hold a finding at all: the cheap check [`Scanner::scan`] starts
-    /// with (an `@`, or seven digits in a string that is not a timestamp).
+    /// with.
     #[inline]
     pub(crate) fn may_find(text: &str) -> bool {
-        let (digits, at_sign) = count_digits_and_at(text.as_bytes());
-        at_sign || (digits >= 7 && !is_timestamp(text.as_bytes()))
+        worth_searching(text).is_some()
     }
 
     /// Appends the findings in `text` to `out`, in order, non-overlapping.
@@ -88,8 +87,7 @@ impl Scanner {
     #[inline]
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         // Most strings stop here, without the call below.
-        let (digits, at_sign) = count_digits_and_at(text.as_bytes());
-        if at_sign || (digits >= 7 && !is_timestamp(text.as_bytes())) {
+        if let Some((digits, at_sign)) = worth_searching(text) {
             self.scan_windows(text, digits, at_sign, out);
         }
     }
@@ -316,6 +314,14 @@ fn next_digit(bytes: &[u8], mut from: usize) -> Option<usize> {
         from += 8;
     }
     (from..bytes.len()).find(|&i| bytes[i].is_ascii_digit())
+}
+
+/// The digit count and `@` presence of `text` when it can hold a finding: an `@`, or seven
+/// digits in a string that is not a timestamp.
+#[inline]
+fn worth_searching(text: &str) -> Option<(u32, bool)> {
+    let (digits, at_sign) = count_digits_and_at(text.as_bytes());
+    (at_sign || (digits >= 7 && !is_timestamp(text.as_bytes()))).then_some((digits, at_sign))
 }
 
 /// `YYYY-MM-DD`, then possibly `THH:MM`, `:SS` and `Z` or `±HH:MM`: a whole string that is

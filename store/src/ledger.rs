@@ -3,9 +3,15 @@
 //!
 //! Append-only and hash-chained per region: each entry's hash is SHA-256 over a version label,
 //! the region, its sequence number, the previous entry's hash and every stored column (the
-//! JSON ones as the exact text written), each length-prefixed. [`verify`] recomputes the chain and names the first entry that was edited,
-//! removed or moved. The head row (`transfer_log_heads`) holds the last sequence and hash, so
-//! entries cut from the end are found too.
+//! JSON ones as the exact text written), each length-prefixed. [`verify`] recomputes the chain
+//! and names the first entry that was edited, removed or moved. The head row
+//! (`transfer_log_heads`) holds the last sequence and hash, so entries cut from the end are
+//! found too.
+//!
+//! A list of field actions repeats from record to record, so it is stored once, in
+//! `field_action_sets` under an id that is a hash of it, and entries carry the id: the entry
+//! hash covers the id, the id commits to the list, and [`verify`] checks that every set an
+//! entry names is there and matches its id. Lists no longer than an id stay inline.
 
 use std::borrow::Cow;
 
@@ -14,6 +20,24 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{Arg, Cells, args};
 use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row};
+
+/// Position of `fields` among the hashed columns ([`Columns::NAMES`]).
+const FIELDS: usize = 11;
+
+/// Length of a field-action set's id: 128 bits in hex.
+const FIELD_SET_ID_LEN: usize = 32;
+
+/// The id a list of field actions is stored under: the first 128 bits of SHA-256 of its JSON,
+/// in hex. It commits to the list, so the entry hash, which covers the id, covers the list.
+fn field_set_id(json: &str) -> String {
+    hex(&Sha256::digest(json.as_bytes())[..FIELD_SET_ID_LEN / 2])
+}
+
+/// Whether a stored `fields` column is the list itself (entries written before field-action
+/// sets, and lists shorter than an id) rather than a set id.
+fn is_inline(fields: &str) -> bool {
+    fields.starts_with('[')
+}
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -115,6 +139,23 @@ impl<'t> Columns<'t> {
                 b(&t.policy_version),
             ],
         }
+    }
+
+    /// Moves the field actions' JSON, when longer than a set id, into `sets` (once per
+    /// distinct list) and leaves the id in its place.
+    fn refer_to_field_set(&mut self, sets: &mut Vec<(String, String)>) {
+        let Some(json) = self.texts[FIELDS].take() else {
+            return;
+        };
+        if json.len() <= FIELD_SET_ID_LEN {
+            self.texts[FIELDS] = Some(json);
+            return;
+        }
+        let id = field_set_id(&json);
+        if !sets.iter().any(|(known, _)| *known == id) {
+            sets.push((id.clone(), json.into_owned()));
+        }
+        self.texts[FIELDS] = Some(Cow::Owned(id));
     }
 
     /// Column names, in hashing and binding order.
@@ -234,12 +275,28 @@ impl Tx {
             .await?;
         let mut seqs = Vec::with_capacity(transfers.len());
         let mut rows = Vec::with_capacity(transfers.len());
+        let mut sets: Vec<(String, String)> = Vec::new();
         for t in transfers {
             seq += 1;
-            let cols = Columns::of(t);
+            let mut cols = Columns::of(t);
+            cols.refer_to_field_set(&mut sets);
             let hash = entry_hash(region, seq, &prev, cols.texts.iter().map(|t| t.as_deref()));
             rows.push((seq, std::mem::replace(&mut prev, hash.clone()), hash, cols));
             seqs.push(seq);
+        }
+        for chunk in sets.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row(
+                backend,
+                "INSERT INTO field_action_sets (id, actions)",
+                2,
+                chunk.len(),
+                "ON CONFLICT (id) DO NOTHING",
+            );
+            let args: Vec<Arg<'_>> = chunk
+                .iter()
+                .flat_map(|(id, actions)| args![id, actions])
+                .collect();
+            tx.exec(&sql, &args).await?;
         }
         let prefix = format!(
             "INSERT INTO transfer_log (region, seq, {}, prev_hash, hash)",
@@ -264,10 +321,15 @@ impl Tx {
     }
 }
 
-/// The columns [`decode`] reads, in order.
+/// The columns [`decode`] reads, in order, from [`ENTRIES`]: field actions as their JSON
+/// whether stored inline or as a set id.
 fn entry_columns() -> String {
-    format!("region, seq, {}, prev_hash, hash", Columns::NAMES)
+    let names = Columns::NAMES.replace("fields", "COALESCE(fs.actions, fields)");
+    format!("region, seq, {names}, prev_hash, hash")
 }
+
+/// Log entries joined to the field-action sets their `fields` name.
+const ENTRIES: &str = "transfer_log LEFT JOIN field_action_sets fs ON fs.id = transfer_log.fields";
 
 fn decode(r: &dyn Cells) -> Result<Entry, StoreError> {
     let text = |i| -> Result<String, StoreError> { Ok(r.text(i)?.to_owned()) };
@@ -316,7 +378,7 @@ impl Store {
         self.db()
             .rows(
                 &format!(
-                    "SELECT {} FROM transfer_log WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    "SELECT {} FROM {ENTRIES} WHERE region = $1 AND seq > $2 ORDER BY seq LIMIT $3",
                     entry_columns()
                 ),
                 &args![region, after_seq, limit],
@@ -382,8 +444,36 @@ impl Page {
     }
 }
 
+/// The field-action sets of a store, each with whether it matches its id.
+#[derive(Default)]
+struct FieldSets(std::collections::HashMap<String, bool>);
+
+impl FieldSets {
+    async fn load(store: &Store) -> Result<Self, StoreError> {
+        let sets = store
+            .db()
+            .rows("SELECT id, actions FROM field_action_sets", &[], |r| {
+                let id = r.text(0)?;
+                Ok((id.to_owned(), field_set_id(r.text(1)?) == id))
+            })
+            .await?;
+        Ok(Self(sets.into_iter().collect()))
+    }
+
+    /// What is wrong with the set entry `seq` names, if anything.
+    fn problem(&self, seq: i64, id: &str) -> Option<String> {
+        let why = match self.0.get(id) {
+            Some(true) => return None,
+            Some(false) => "do not match their id: the set was edited",
+            None => "are missing: the set was removed",
+        };
+        Some(format!("entry {seq}'s field actions (set {id}) {why}"))
+    }
+}
+
 /// Where the hasher got to.
 struct Chain {
+    sets: FieldSets,
     prev: String,
     expected: i64,
     entries: u64,
@@ -423,7 +513,10 @@ impl Chain {
                     ),
                 ))
             } else {
-                None
+                page.col(row.cols[FIELDS])
+                    .filter(|f| !is_inline(f))
+                    .and_then(|id| self.sets.problem(seq, id))
+                    .map(|what| (seq, what))
             };
             if let Some((seq, what)) = problem {
                 self.tampering = Some(Tampering { seq, what });
@@ -447,11 +540,13 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
         "SELECT seq, {}, prev_hash, hash FROM transfer_log WHERE region = $1 ORDER BY seq",
         Columns::NAMES
     );
+    let sets = FieldSets::load(store).await?;
     let (pages, inbox) = std::sync::mpsc::sync_channel::<Page>(2);
     let hasher = {
         let region = region.to_owned();
         tokio::task::spawn_blocking(move || {
             let mut chain = Chain {
+                sets,
                 prev: GENESIS.to_owned(),
                 expected: 1,
                 entries: 0,
@@ -487,6 +582,7 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
     })?;
     read?;
     let Chain {
+        sets: _,
         prev,
         expected,
         entries,
@@ -567,7 +663,7 @@ impl Store {
         self.db()
             .rows(
                 &format!(
-                    "SELECT {} FROM transfer_log WHERE region = $1 AND seq > $2 \
+                    "SELECT {} FROM {ENTRIES} WHERE region = $1 AND seq > $2 \
                      AND (CAST($3 AS TEXT) IS NULL OR ts >= $3) AND (CAST($4 AS TEXT) IS NULL OR ts < $4) \
                      AND (CAST($5 AS TEXT) IS NULL OR pipeline = $5) AND (CAST($6 AS TEXT) IS NULL OR dest_region = $6) \
                      AND (CAST($7 AS TEXT) IS NULL OR object = $7) AND (CAST($8 AS TEXT) IS NULL OR subject = $8) \
@@ -660,11 +756,13 @@ impl Store {
         let subjects = self
             .db()
             .rows(
-                "SELECT dest_jurisdiction, SUBSTR(ts, 1, 4) AS year, COUNT(DISTINCT subject), \
-                 COUNT(DISTINCT CASE WHEN fields LIKE '%\"class\":\"sensitive.%' THEN subject END) \
-                 FROM transfer_log WHERE region = $1 AND decision = 'transfer' AND subject IS NOT NULL \
-                 AND (CAST($2 AS TEXT) IS NULL OR ts >= $2) AND (CAST($3 AS TEXT) IS NULL OR ts < $3) \
-                 GROUP BY dest_jurisdiction, SUBSTR(ts, 1, 4) ORDER BY dest_jurisdiction, year",
+                &format!(
+                    "SELECT dest_jurisdiction, SUBSTR(ts, 1, 4) AS year, COUNT(DISTINCT subject), \
+                     COUNT(DISTINCT CASE WHEN COALESCE(fs.actions, fields) LIKE '%\"class\":\"sensitive.%' THEN subject END) \
+                     FROM {ENTRIES} WHERE region = $1 AND decision = 'transfer' AND subject IS NOT NULL \
+                     AND (CAST($2 AS TEXT) IS NULL OR ts >= $2) AND (CAST($3 AS TEXT) IS NULL OR ts < $3) \
+                     GROUP BY dest_jurisdiction, SUBSTR(ts, 1, 4) ORDER BY dest_jurisdiction, year"
+                ),
                 &window,
                 |r| {
                     Ok(SubjectCount {

@@ -524,6 +524,75 @@ async fn subjects_are_counted_per_destination_since_a_date(store: Store) {
     );
 }
 
+async fn field_actions_are_stored_once_per_list_and_checked_by_verify(store: Store) {
+    let mut log: Vec<Transfer> = (1..=6).map(transfer).collect();
+    log[3].fields = vec![]; // short enough to stay inline
+    log[4].fields.push(FieldAction {
+        path: "health".into(),
+        class: "sensitive.health".into(),
+        action: "block".into(),
+        rule: "level:strong:CN".into(),
+    });
+    let mut tx = store.begin().await.unwrap();
+    tx.append_transfers("sets", &log).await.unwrap();
+    tx.commit().await.unwrap();
+    let count = |sql: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let n = tx.raw_execute_for_tests(sql).await.unwrap();
+            tx.rollback().await.unwrap();
+            n
+        }
+    };
+    assert_eq!(
+        count("UPDATE field_action_sets SET id = id").await,
+        2,
+        "two distinct lists longer than an id"
+    );
+    assert_eq!(
+        count("UPDATE transfer_log SET seq = seq WHERE fields LIKE '[%'").await,
+        1,
+        "only the empty list is inline"
+    );
+    let read = store
+        .query_transfers("sets", &ledger::Filter::default(), 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        read.into_iter().map(|e| e.transfer).collect::<Vec<_>>(),
+        log,
+        "entries read back with their field actions"
+    );
+    let (_, subjects) = store.report("sets", None, None).await.unwrap();
+    assert_eq!(
+        (subjects[0].subjects, subjects[0].sensitive_subjects),
+        (6, 1)
+    );
+    assert_eq!(
+        ledger::verify(&store, "sets").await.unwrap().tampering,
+        None
+    );
+
+    exec(
+        &store,
+        "UPDATE field_action_sets SET actions = REPLACE(actions, 'block', 'pass') \
+         WHERE actions LIKE '%sensitive%'",
+    )
+    .await;
+    let (seq, what) = tampering(&store, "sets").await.unwrap();
+    assert_eq!(seq, 5, "{what}");
+    assert!(what.contains("do not match their id"), "{what}");
+    exec(
+        &store,
+        "DELETE FROM field_action_sets WHERE actions NOT LIKE '%sensitive%'",
+    )
+    .await;
+    let (seq, what) = tampering(&store, "sets").await.unwrap();
+    assert_eq!(seq, 1, "{what}");
+    assert!(what.contains("are missing"), "{what}");
+}
+
 mod support;
 
 store_suite!(
@@ -534,6 +603,7 @@ store_suite!(
     checkpoints_vault_and_dead_letters,
     subjects_are_counted_per_destination_since_a_date,
     verification_crosses_pages_and_keeps_exact_texts,
+    field_actions_are_stored_once_per_list_and_checked_by_verify,
 );
 
 /// Commits append to SQLite's write-ahead log and a checkpointer thread copies it into the

@@ -185,10 +185,10 @@ impl Sqlite {
             .name("dss-sqlite-checkpoint".into())
             .spawn(move || {
                 while wakes.recv().is_ok() {
-                    checkpoint(&checkpointer);
+                    checkpoint(&checkpointer, WAL_RESTART_FRAMES);
                 }
                 // The store is closed: fold the log in before exiting.
-                checkpoint(&checkpointer);
+                checkpoint(&checkpointer, WAL_RESTART_FRAMES);
             })
             .map_err(|e| StoreError::Database(Box::new(e)))?;
         Ok(Self {
@@ -226,13 +226,48 @@ impl Sqlite {
     }
 }
 
-/// A passive checkpoint. A failure (the disk is full, say) leaves the log longer, not the data
-/// at risk: the next checkpoint, or the next opening of the database, copies it.
-fn checkpoint(conn: &rusqlite::Connection) {
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-        tracing::warn!(error = %e, "SQLite checkpoint failed; will retry after the next commit");
+/// Frames (pages) the write-ahead log may hold before a checkpoint makes it start over: 64 MB
+/// of 4 KB pages, the size `journal_size_limit` trims the file back to.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
+/// How long a restarting checkpoint waits for readers of older snapshots; writers wait
+/// behind it meanwhile, so it gives up early and tries again after a later commit.
+const WAL_RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// A passive checkpoint, and once the log holds more than `restart_frames`, one that restarts
+/// it. SQLite starts the log over only when every frame is copied and no reader still reads
+/// from it, which a passive checkpoint never waits for: with the pipeline's readers always
+/// in some snapshot, the log grew with everything written (11 GB in a million-record sync).
+/// The restarting checkpoint blocks new writers, copies the last frames and waits for the
+/// readers already in the log (readers that start after it read the database file only).
+///
+/// A failure (the disk is full, say) leaves the log longer, not the data at risk: the next
+/// checkpoint, or the next opening of the database, copies it.
+fn checkpoint(conn: &rusqlite::Connection, restart_frames: i64) {
+    let run = |mode: &str| {
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            r.get::<_, i64>(1)
+        })
+    };
+    let restart = match run("PASSIVE") {
+        Ok(frames) => frames > restart_frames,
+        Err(e) => {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; will retry after the next commit");
+            return;
+        }
+    };
+    if restart {
+        let restarted = conn
+            .busy_timeout(WAL_RESTART_WAIT)
+            .and_then(|()| run("RESTART"));
+        if let Err(e) = restarted.and(conn.busy_timeout(BUSY_TIMEOUT)) {
+            tracing::warn!(error = %e, "SQLite could not restart its write-ahead log; will retry");
+        }
     }
 }
+
+/// How long a statement waits for a lock another connection holds.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn open_sqlite(path: &std::path::Path, pragmas: &str) -> Result<rusqlite::Connection, StoreError> {
     use rusqlite::OpenFlags;
@@ -240,7 +275,7 @@ fn open_sqlite(path: &std::path::Path, pragmas: &str) -> Result<rusqlite::Connec
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(64);
     conn.execute_batch(pragmas)?;
     Ok(conn)
@@ -522,5 +557,74 @@ impl DbTx {
             }
             DbTx::Postgres(tx) => Ok(tx.rollback().await?),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// Commits 20 MB while two readers take turns so that one of them is always inside a
+    /// snapshot, as a pipeline's source and courier are; returns the write-ahead log's largest
+    /// size along the way.
+    fn largest_log_with_readers_always_reading(restart_frames: i64) -> u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writer = rusqlite::Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; \
+                 PRAGMA journal_size_limit = 0; CREATE TABLE t (body TEXT NOT NULL);",
+            )
+            .unwrap();
+        let checkpointer = open_sqlite(&path, "").unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..2)
+            .map(|i| {
+                let (path, stop) = (path.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let conn = open_sqlite(&path, "").unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(i));
+                    while !stop.load(Ordering::Relaxed) {
+                        conn.execute_batch("BEGIN; SELECT count(*) FROM t;")
+                            .unwrap();
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        conn.execute_batch("COMMIT").unwrap();
+                    }
+                })
+            })
+            .collect();
+        let wal = dir.path().join("t.db-wal");
+        let body = "x".repeat(100_000);
+        let mut largest = 0;
+        for _ in 0..200 {
+            writer
+                .execute("INSERT INTO t (body) VALUES (?1)", [&body])
+                .unwrap();
+            checkpoint(&checkpointer, restart_frames);
+            largest = largest.max(std::fs::metadata(&wal).unwrap().len());
+        }
+        stop.store(true, Ordering::Relaxed);
+        for r in readers {
+            r.join().unwrap();
+        }
+        largest
+    }
+
+    #[test]
+    fn the_write_ahead_log_starts_over_though_readers_never_stop() {
+        let bounded = largest_log_with_readers_always_reading(500);
+        assert!(
+            bounded < 4 << 20,
+            "restarting at 500 frames (2 MB), the log reached {bounded} bytes"
+        );
+        let unbounded = largest_log_with_readers_always_reading(i64::MAX);
+        assert!(
+            unbounded > 15 << 20,
+            "passive checkpoints alone let the log grow with what was written: {unbounded} bytes"
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! The transactional outbox: transformed records waiting to be published, per destination.
 //! Rows are written in the same transaction as their transfer-log entries and published in
-//! order; a row is marked published only after the destination confirmed it.
+//! order; a row is marked published only after the destination confirmed it, and is then
+//! deleted: the destination holds the record and the transfer log the account of it, so a
+//! copy kept in the origin would only grow with every record ever sent (personal data,
+//! masked or not, that a data-subject erasure would also have to reach).
 
 use crate::db::{Arg, args};
 use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row, next_seqs};
@@ -109,7 +112,7 @@ impl Store {
     }
 
     /// Marks `destination`'s rows up to and including `seq` published (moves its cursor; it
-    /// never moves back).
+    /// never moves back) and deletes them, in one transaction.
     pub async fn mark_published(&self, destination: &str, seq: i64) -> Result<(), StoreError> {
         let current: i64 = self
             .checkpoint(&cursor(destination))
@@ -117,8 +120,16 @@ impl Store {
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
         if seq > current {
-            self.set_checkpoint(&cursor(destination), &seq.to_string())
+            let mut tx = self.begin().await?;
+            tx.set_checkpoint(&cursor(destination), &seq.to_string())
                 .await?;
+            tx.inner
+                .exec(
+                    "DELETE FROM outbox WHERE destination = $1 AND seq <= $2",
+                    &args![destination, seq],
+                )
+                .await?;
+            tx.commit().await?;
         }
         Ok(())
     }

@@ -413,8 +413,26 @@ async fn outbox_rows_and_log_entries_commit_or_roll_back_together(store: Store) 
         1,
         "the cursor never moves back"
     );
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue(&OutboxRow {
+        destination: "hk-central".into(),
+        ..outbox_row("c")
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     store.mark_published("cn-beijing", s2).await.unwrap();
     assert!(store.pending("cn-beijing", 10).await.unwrap().is_empty());
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.raw_execute_for_tests("UPDATE outbox SET seq = seq")
+            .await
+            .unwrap(),
+        1,
+        "published rows are deleted; another destination's pending row stays"
+    );
+    tx.rollback().await.unwrap();
+    assert_eq!(store.pending("hk-central", 10).await.unwrap()[0].id, "c");
     assert_eq!(
         ledger::verify(&store, "eu-frankfurt")
             .await

@@ -44,12 +44,12 @@ impl Tx {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = multi_row(
                 backend,
-                "INSERT INTO outbox (seq, destination, pipeline, tenant, object, id, version, op, body, published)",
-                10,
+                "INSERT INTO outbox (seq, destination, pipeline, tenant, object, id, version, op, body)",
+                9,
                 chunk.len(),
                 "",
             );
-            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 10);
+            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 9);
             for row in chunk {
                 args.extend(args![
                     seq,
@@ -61,7 +61,6 @@ impl Tx {
                     row.version,
                     &row.op,
                     &row.body,
-                    0i64,
                 ]);
                 seq += 1;
             }

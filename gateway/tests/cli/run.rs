@@ -186,7 +186,7 @@ fn a_run_syncs_logs_and_blocks_and_a_rerun_sends_nothing_twice() {
 
 #[test]
 fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
-    let cases: [(&[&str], i64, &str); 4] = [
+    let cases: [(&[&str], i64, &str); 5] = [
         (
             &["UPDATE transfer_log SET decision = 'edited' WHERE seq = 12"],
             12,
@@ -210,6 +210,16 @@ fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
             ],
             40,
             "entry 40 does not match its hash",
+        ),
+        (
+            // The field actions entries share are stored once: editing them is tampering
+            // with every entry that names them, and the first is reported.
+            &[
+                "UPDATE field_action_sets SET actions = REPLACE(actions, 'tokenize', 'pass') \
+                 WHERE id = (SELECT fields FROM transfer_log WHERE seq = 1)",
+            ],
+            1,
+            "do not match their id",
         ),
     ];
     for (statements, seq, what) in cases {

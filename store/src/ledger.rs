@@ -445,7 +445,6 @@ impl Page {
 }
 
 /// The field-action sets of a store, each with whether it matches its id.
-#[derive(Default)]
 struct FieldSets(std::collections::HashMap<String, bool>);
 
 impl FieldSets {

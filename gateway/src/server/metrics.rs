@@ -97,15 +97,18 @@ impl Metrics {
         }
     }
 
-    /// Counts a record decided on a route: `transferred` (unchanged), `transformed` or
+    /// Counts `records` decided on a route: `transferred` (unchanged), `transformed` or
     /// `blocked`.
-    pub fn record(&self, route: &str, outcome: &'static str) {
+    pub fn record(&self, route: &str, outcome: &'static str, records: u64) {
+        if records == 0 {
+            return;
+        }
         self.records
             .get_or_create(&RouteOutcome {
                 route: route.to_owned(),
                 outcome: outcome.to_owned(),
             })
-            .inc();
+            .inc_by(records);
     }
 
     /// Counts a call refused by a rate limit (`caller` or `tenant`).

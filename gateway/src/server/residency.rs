@@ -206,6 +206,8 @@ impl Gate {
         let mut vault = Vec::new();
         let mut log = Vec::new();
         let mut seen = Vec::with_capacity(records.len());
+        // Records blocked, transformed and transferred untouched, counted once per call.
+        let mut counts = [0u64; 3];
         for mut record in records {
             evaluator.evaluate(&mut record, &mut outcome);
             let transfer = outcome.decision == Decision::Transfer;
@@ -215,14 +217,11 @@ impl Gate {
                 .fields
                 .iter()
                 .any(|d| d.action != dss_policies::ActionKind::Pass);
-            self.metrics.record(
-                &route_name,
-                match (transfer, transformed) {
-                    (false, _) => "blocked",
-                    (true, true) => "transformed",
-                    (true, false) => "transferred",
-                },
-            );
+            counts[match (transfer, transformed) {
+                (false, _) => 0,
+                (true, true) => 1,
+                (true, false) => 2,
+            }] += 1;
             if transfer {
                 vault.extend(seal_vault(self.rt.keys(), &mut outcome).map_err(internal)?);
             }
@@ -240,6 +239,12 @@ impl Gate {
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
+        for (outcome, n) in ["blocked", "transformed", "transferred"]
+            .into_iter()
+            .zip(counts)
+        {
+            self.metrics.record(&route_name, outcome, n);
+        }
         Ok(seen)
     }
 }

@@ -298,11 +298,23 @@ async fn a_cross_border_read_is_transformed_and_logged() {
         metrics.contains(r#"dss_grpc_requests_total{method="/dss.v1.CrmService/Get",code="0"} 2"#),
         "{metrics}"
     );
-    assert!(
-        metrics.contains(
-            r#"dss_records_total{route="cn-beijing -> eu-frankfurt",outcome="transformed"}"#
+    let records = |outcome: &str| -> u64 {
+        let series = format!(
+            r#"dss_records_total{{route="cn-beijing -> eu-frankfurt",outcome="{outcome}"}} "#
+        );
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(series.as_str()))
+            .map_or(0, |n| n.trim().parse().unwrap())
+    };
+    let blocked = page.items.iter().filter(|i| i.record.is_none()).count() as u64;
+    assert_eq!(
+        (
+            records("blocked"),
+            records("transformed") + records("transferred")
         ),
-        "{metrics}"
+        (blocked, 1 + 30 - blocked),
+        "one Get and a List of 30, each record counted once: {metrics}"
     );
     assert!(
         metrics.contains("dss_grpc_request_duration_seconds_bucket"),

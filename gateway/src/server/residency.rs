@@ -206,8 +206,8 @@ impl Gate {
         let mut vault = Vec::new();
         let mut log = Vec::new();
         let mut seen = Vec::with_capacity(records.len());
-        // Records blocked, transformed and transferred untouched, counted once per call.
-        let mut counts = [0u64; 3];
+        // Records per outcome, counted into the metrics once per call.
+        let mut counts = [("blocked", 0u64), ("transformed", 0), ("transferred", 0)];
         for mut record in records {
             evaluator.evaluate(&mut record, &mut outcome);
             let transfer = outcome.decision == Decision::Transfer;
@@ -221,7 +221,8 @@ impl Gate {
                 (false, _) => 0,
                 (true, true) => 1,
                 (true, false) => 2,
-            }] += 1;
+            }]
+            .1 += 1;
             if transfer {
                 vault.extend(seal_vault(self.rt.keys(), &mut outcome).map_err(internal)?);
             }
@@ -239,10 +240,7 @@ impl Gate {
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
-        for (outcome, n) in ["blocked", "transformed", "transferred"]
-            .into_iter()
-            .zip(counts)
-        {
+        for (outcome, n) in counts {
             self.metrics.record(&route_name, outcome, n);
         }
         Ok(seen)

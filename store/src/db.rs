@@ -563,7 +563,7 @@ impl DbTx {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
     use super::*;
 
@@ -582,21 +582,32 @@ mod tests {
             .unwrap();
         let checkpointer = open_sqlite(&path, "").unwrap();
         let stop = Arc::new(AtomicBool::new(false));
+        // Snapshots each reader has opened. A reader ends its snapshot only once the other
+        // has opened a newer one, so one is always open, however the threads are scheduled.
+        let opened = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
         let readers: Vec<_> = (0..2)
-            .map(|i| {
-                let (path, stop) = (path.clone(), stop.clone());
+            .map(|me| {
+                let (path, stop, opened) = (path.clone(), stop.clone(), opened.clone());
                 std::thread::spawn(move || {
                     let conn = open_sqlite(&path, "").unwrap();
-                    std::thread::sleep(std::time::Duration::from_millis(i));
-                    while !stop.load(Ordering::Relaxed) {
+                    while !stop.load(Ordering::SeqCst) {
+                        let other = opened[1 - me].load(Ordering::SeqCst);
                         conn.execute_batch("BEGIN; SELECT count(*) FROM t;")
                             .unwrap();
-                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        opened[me].fetch_add(1, Ordering::SeqCst);
+                        while opened[1 - me].load(Ordering::SeqCst) == other
+                            && !stop.load(Ordering::SeqCst)
+                        {
+                            std::thread::sleep(std::time::Duration::from_micros(200));
+                        }
                         conn.execute_batch("COMMIT").unwrap();
                     }
                 })
             })
             .collect();
+        while opened.iter().any(|n| n.load(Ordering::SeqCst) == 0) {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
         let wal = dir.path().join("t.db-wal");
         let body = "x".repeat(100_000);
         let mut largest = 0;

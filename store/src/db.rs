@@ -180,15 +180,18 @@ impl Sqlite {
              PRAGMA journal_size_limit = 67108864;",
         )?;
         let checkpointer = open_sqlite(&path, "PRAGMA synchronous = FULL;")?;
+        // Databases created before 16 KB pages keep their 4 KB ones.
+        let page_size: i64 = checkpointer.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let restart_frames = WAL_RESTART_BYTES / page_size.max(512);
         let (committed, wakes) = std::sync::mpsc::sync_channel::<()>(1);
         std::thread::Builder::new()
             .name("dss-sqlite-checkpoint".into())
             .spawn(move || {
                 while wakes.recv().is_ok() {
-                    checkpoint(&checkpointer, WAL_RESTART_FRAMES);
+                    checkpoint(&checkpointer, restart_frames);
                 }
                 // The store is closed: fold the log in before exiting.
-                checkpoint(&checkpointer, WAL_RESTART_FRAMES);
+                checkpoint(&checkpointer, restart_frames);
             })
             .map_err(|e| StoreError::Database(Box::new(e)))?;
         Ok(Self {
@@ -226,9 +229,15 @@ impl Sqlite {
     }
 }
 
-/// Frames (pages) the write-ahead log may hold before a checkpoint makes it start over: 64 MB
-/// of 4 KB pages, the size `journal_size_limit` trims the file back to.
-const WAL_RESTART_FRAMES: i64 = 16_384;
+/// The page size of new SQLite databases. A commit writes whole pages to the write-ahead log,
+/// one `pwrite` for each page and one for its frame header, and the checkpoint copies them
+/// again: 16 KB pages make a quarter of the system calls of SQLite's default 4 KB for the same
+/// bytes (a 50,000-contact sync: 245,000 → 70,000 `pwrite`s, +10 % records/s).
+pub(crate) const SQLITE_PAGE_SIZE: u32 = 16_384;
+
+/// How much the write-ahead log may hold before a checkpoint makes it start over: the size
+/// `journal_size_limit` trims the file back to.
+const WAL_RESTART_BYTES: i64 = 64 << 20;
 
 /// How long a restarting checkpoint waits for readers of older snapshots; writers wait
 /// behind it meanwhile, so it gives up early and tries again after a later commit.
@@ -447,6 +456,7 @@ impl Db {
                 Ok(DbTx::Sqlite(SqliteTx {
                     conn,
                     open: true,
+                    failed: false,
                     committed: db.committed.clone(),
                 }))
             }
@@ -468,7 +478,25 @@ impl Db {
 pub(crate) struct SqliteTx {
     conn: OwnedMutexGuard<rusqlite::Connection>,
     open: bool,
+    /// A statement failed: the transaction may hold part of it (see [`crate::multi_row`]), so
+    /// like PostgreSQL it refuses further statements and its commit rolls back.
+    failed: bool,
     committed: std::sync::mpsc::SyncSender<()>,
+}
+
+impl SqliteTx {
+    /// Runs `f` unless an earlier statement failed; a failure of `f` aborts the transaction.
+    fn statement<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.failed {
+            return Err(StoreError::TransactionAborted);
+        }
+        let out = f(&self.conn);
+        self.failed = out.is_err();
+        out
+    }
 }
 
 impl Drop for SqliteTx {
@@ -492,7 +520,7 @@ impl DbTx {
     /// Runs a statement.
     pub(crate) async fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         match self {
-            DbTx::Sqlite(tx) => sqlite_exec(&tx.conn, sql, args),
+            DbTx::Sqlite(tx) => tx.statement(|conn| sqlite_exec(conn, sql, args)),
             DbTx::Postgres(tx) => Ok(pg_query(sql, args)
                 .execute(&mut **tx)
                 .await?
@@ -508,7 +536,7 @@ impl DbTx {
         mut f: impl FnMut(&dyn Cells) -> Result<T, StoreError> + Send,
     ) -> Result<Vec<T>, StoreError> {
         match self {
-            DbTx::Sqlite(tx) => sqlite_rows(&tx.conn, sql, args, f),
+            DbTx::Sqlite(tx) => tx.statement(|conn| sqlite_rows(conn, sql, args, f)),
             DbTx::Postgres(tx) => pg_query(sql, args)
                 .fetch_all(&mut **tx)
                 .await?
@@ -538,6 +566,7 @@ impl DbTx {
     /// Commits.
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
+            DbTx::Sqlite(tx) if tx.failed => Err(StoreError::TransactionAborted),
             DbTx::Sqlite(mut tx) => {
                 blocking(|| tx.conn.execute_batch("COMMIT"))?;
                 tx.open = false;
@@ -637,5 +666,41 @@ mod tests {
             unbounded > 15 << 20,
             "passive checkpoints alone let the log grow with what was written: {unbounded} bytes"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failed_statement_aborts_its_transaction_and_nothing_of_it_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (k TEXT PRIMARY KEY);")
+            .unwrap();
+        let db = Db::Sqlite(Sqlite::open(path.clone()).unwrap());
+        let mut tx = db.begin().await.unwrap();
+        tx.exec("INSERT INTO t (k) VALUES ('before')", &[])
+            .await
+            .unwrap();
+        // The third row breaks the key after two went in: `INSERT OR FAIL` keeps those two.
+        let sql = crate::multi_row(crate::Backend::Sqlite, "t (k)", 1, 3, "");
+        assert!(sql.starts_with("INSERT OR FAIL INTO t (k) VALUES"), "{sql}");
+        let keys = args!["a", "b", "a"];
+        tx.exec(&sql, &keys).await.unwrap_err();
+        let after = tx.exec("INSERT INTO t (k) VALUES ('after')", &[]).await;
+        assert!(matches!(after, Err(StoreError::TransactionAborted)), "{after:?}");
+        let commit = tx.commit().await;
+        assert!(matches!(commit, Err(StoreError::TransactionAborted)), "{commit:?}");
+
+        let rows: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0, "a transaction with a failed statement committed rows");
+        // The writer is free again and works.
+        let mut tx = db.begin().await.unwrap();
+        tx.exec("INSERT INTO t (k) VALUES ('next')", &[])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
     }
 }

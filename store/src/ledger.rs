@@ -287,7 +287,7 @@ impl Tx {
         for chunk in sets.chunks(ROWS_PER_STATEMENT) {
             let sql = multi_row(
                 backend,
-                "INSERT INTO field_action_sets (id, actions)",
+                "field_action_sets (id, actions)",
                 2,
                 chunk.len(),
                 "ON CONFLICT (id) DO NOTHING",
@@ -298,12 +298,12 @@ impl Tx {
                 .collect();
             tx.exec(&sql, &args).await?;
         }
-        let prefix = format!(
-            "INSERT INTO transfer_log (region, seq, {}, prev_hash, hash)",
+        let into = format!(
+            "transfer_log (region, seq, {}, prev_hash, hash)",
             Columns::NAMES
         );
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(backend, &prefix, 20, chunk.len(), "");
+            let sql = multi_row(backend, &into, 20, chunk.len(), "");
             let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 20);
             for (seq, prev_hash, hash, cols) in chunk {
                 args.extend(args![region, *seq]);

@@ -59,6 +59,10 @@ pub enum StoreError {
         /// What is wrong with it.
         why: String,
     },
+    /// A statement of the transaction failed before, so the transaction can only roll back
+    /// (as on PostgreSQL, where a failed statement aborts its transaction).
+    #[error("the transaction was rolled back: one of its statements had failed")]
+    TransactionAborted,
     /// An upsert or delete lost a race: the stored version is newer.
     #[error("version conflict on {object} {id}: stored {stored}, given {given}")]
     VersionConflict {
@@ -124,7 +128,9 @@ impl Store {
                 format!("{url}{sep}mode=rwc")
             };
             let options =
-                SqliteConnectOptions::from_str(&url)?.journal_mode(SqliteJournalMode::Wal);
+                SqliteConnectOptions::from_str(&url)?
+                    .page_size(db::SQLITE_PAGE_SIZE)
+                    .journal_mode(SqliteJournalMode::Wal);
             let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
             MIGRATOR.run(&mut conn).await?;
             conn.close().await?;
@@ -191,20 +197,30 @@ impl Tx {
     }
 }
 
-/// `INSERT …` with `rows` tuples of `cols` placeholders: one statement for a batch (a statement
-/// is a call into the database; per-row statements cost more than the rows). The SQL holds
-/// only placeholders, never values. PostgreSQL gets `$N`; SQLite gets anonymous `?`, because
-/// looking up a numbered parameter's name is linear in SQLite, which makes binding thousands
-/// of them quadratic.
+/// `INSERT INTO {into} VALUES …` with `rows` tuples of `cols` placeholders: one statement for a
+/// batch (a statement is a call into the database; per-row statements cost more than the rows).
+/// The SQL holds only placeholders, never values. PostgreSQL gets `$N`; SQLite gets anonymous
+/// `?`, because looking up a numbered parameter's name is linear in SQLite, which makes binding
+/// thousands of them quadratic.
+///
+/// For transactions only. On SQLite the statement is `INSERT OR FAIL`: a constraint failure
+/// stops it without undoing the rows it already inserted, which spares SQLite a statement
+/// journal (by default it copies every page a multi-row statement touches, to undo just that
+/// statement: 8 % of a sync's CPU). Nothing half-done is ever committed, because a failed
+/// statement aborts its transaction ([`StoreError::TransactionAborted`]).
 pub(crate) fn multi_row(
     backend: Backend,
-    prefix: &str,
+    into: &str,
     cols: usize,
     rows: usize,
     suffix: &str,
 ) -> String {
-    let mut sql = String::with_capacity(prefix.len() + suffix.len() + rows * cols * 6);
-    sql.push_str(prefix);
+    let mut sql = String::with_capacity(into.len() + suffix.len() + rows * cols * 6 + 32);
+    sql.push_str(match backend {
+        Backend::Sqlite => "INSERT OR FAIL INTO ",
+        Backend::Postgres => "INSERT INTO ",
+    });
+    sql.push_str(into);
     sql.push_str(" VALUES ");
     for r in 0..rows {
         if r > 0 {

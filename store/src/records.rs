@@ -112,7 +112,7 @@ impl Tx {
             for chunk in unique.chunks(ROWS_PER_STATEMENT) {
                 let sql = multi_row(
                     backend,
-                    "INSERT INTO records (tenant, object, id, version, subject, deleted, body, feed_seq)",
+                    "records (tenant, object, id, version, subject, deleted, body, feed_seq)",
                     8,
                     chunk.len(),
                     "ON CONFLICT (tenant, object, id) DO UPDATE SET version = excluded.version, subject = excluded.subject, deleted = 0, \
@@ -142,7 +142,7 @@ impl Tx {
             for chunk in changed.chunks(ROWS_PER_STATEMENT) {
                 let sql = multi_row(
                     backend,
-                    "INSERT INTO change_feed (tenant, seq, object, id, version, op)",
+                    "change_feed (tenant, seq, object, id, version, op)",
                     6,
                     chunk.len(),
                     "",

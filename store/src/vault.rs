@@ -17,7 +17,7 @@ impl Tx {
         for chunk in entries.chunks(crate::ROWS_PER_STATEMENT) {
             let sql = crate::multi_row(
                 backend,
-                "INSERT INTO vault (token, subject, key_id, nonce, ciphertext)",
+                "vault (token, subject, key_id, nonce, ciphertext)",
                 5,
                 chunk.len(),
                 "ON CONFLICT (token) DO NOTHING",

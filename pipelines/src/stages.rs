@@ -5,14 +5,17 @@
 //!   vault entries, outbox rows, transfer-log entries, dead letters and the source
 //!   checkpoint — and hands the outbox rows to the courier;
 //! - the **courier** delivers them to the sink (idempotent upserts, exactly-once file lines)
-//!   and then moves the origin's published cursor.
+//!   and tells the committer how far it got; the committer's next transaction moves the
+//!   origin's published cursor there and deletes the delivered rows (the last batch's, when
+//!   the run ends). Rows delivered but not yet retired when the process dies are delivered
+//!   again on the next run, which the sink's idempotence absorbs.
 //!
 //! Each channel holds one batch, so memory holds at most a few batches however large the
 //! backlog. Batches keep their order through both. A batch counts as done once committed:
 //! if delivering it fails, it stays pending in the outbox and the next run (or retry)
 //! delivers it first.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dss_core::vault::VaultEntry;
@@ -55,6 +58,10 @@ pub(crate) struct Stages {
     courier: JoinHandle<Result<(), StageError>>,
     committed: Arc<Mutex<RouteSummary>>,
     delivered: Arc<AtomicU64>,
+    /// The last outbox `seq` the courier delivered (0: none yet).
+    published: Arc<AtomicI64>,
+    origin: Store,
+    destination: String,
 }
 
 impl Stages {
@@ -69,8 +76,10 @@ impl Stages {
         let (to_courier, mut parcels) = mpsc::channel::<Vec<OutboxRow>>(1);
         let committed = Arc::new(Mutex::new(RouteSummary::default()));
         let delivered = Arc::new(AtomicU64::new(0));
+        let published = Arc::new(AtomicI64::new(0));
 
         let (store, region, counts) = (origin.clone(), p.route.from.to_string(), committed.clone());
+        let (destination, upto) = (p.name.clone(), published.clone());
         let committer = tokio::spawn(async move {
             while let Some(mut b) = inbox.recv().await {
                 let mut tx = store.begin().await.map_err(StageError::Origin)?;
@@ -82,6 +91,10 @@ impl Stages {
                         tx.dead_letter(d, payload.as_deref()).await?;
                     }
                     tx.set_checkpoint(&checkpoint, &b.last.to_string()).await?;
+                    let delivered = upto.load(Ordering::Acquire);
+                    if delivered > 0 {
+                        tx.mark_published(&destination, delivered).await?;
+                    }
                     tx.commit().await?;
                     Ok(first_seq)
                 }
@@ -102,22 +115,14 @@ impl Stages {
             Ok(())
         });
 
-        let (sink, store, name, count) = (
-            sink.clone(),
-            origin.clone(),
-            p.name.clone(),
-            delivered.clone(),
-        );
+        let (sink, count, upto) = (sink.clone(), delivered.clone(), published.clone());
         let courier = tokio::spawn(async move {
             while let Some(rows) = parcels.recv().await {
                 let Some(last) = rows.last().map(|r| r.seq) else {
                     continue;
                 };
                 sink.write(&rows).await.map_err(StageError::Sink)?;
-                store
-                    .mark_published(&name, last)
-                    .await
-                    .map_err(StageError::Origin)?;
+                upto.store(last, Ordering::Release);
                 count.fetch_add(rows.len() as u64, Ordering::Relaxed);
             }
             Ok(())
@@ -127,6 +132,9 @@ impl Stages {
             courier,
             committed,
             delivered,
+            published,
+            origin: origin.clone(),
+            destination: p.name.clone(),
         };
         (stages, batches)
     }
@@ -138,13 +146,23 @@ impl Stages {
     }
 
     /// Waits until every batch sent is committed and delivered (the sender must be dropped
-    /// first), or a stage failed; returns what was done and the first failure.
+    /// first), or a stage failed, and retires what was delivered since the last commit;
+    /// returns what was done and the first failure.
     pub(crate) async fn finish(self) -> (RouteSummary, Result<(), StageError>) {
         let committer = join(self.committer).await;
         let courier = join(self.courier).await;
+        let delivered = self.published.load(Ordering::Acquire);
+        let retired = if delivered > 0 {
+            self.origin
+                .mark_published(&self.destination, delivered)
+                .await
+                .map_err(StageError::Origin)
+        } else {
+            Ok(())
+        };
         (
             done(&self.committed, &self.delivered),
-            committer.and(courier),
+            committer.and(courier).and(retired),
         )
     }
 }

@@ -78,6 +78,24 @@ fn count(db: &Path, tenant: &str) -> i64 {
     })
 }
 
+/// Rows of `destination` in the outbox of the store at `db` not yet marked published.
+fn pending(db: &Path, destination: &str) -> usize {
+    let url = format!("sqlite://{}", db.display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        dss_store::Store::open(&url)
+            .await
+            .unwrap()
+            .pending(destination, 1_000_000)
+            .await
+            .unwrap()
+            .len()
+    })
+}
+
 fn summary_row<'a>(stdout: &'a str, pipeline: &str) -> Vec<&'a str> {
     stdout
         .lines()
@@ -117,6 +135,8 @@ fn a_run_syncs_logs_and_blocks_and_a_rerun_sends_nothing_twice() {
     // The destination holds exactly what was sent, next to its own 20 products.
     assert_eq!(count(&data.join("cn-beijing.db"), "cn-hq"), 20 + sent);
     assert_eq!(count(&data.join("ru-moscow.db"), "ru-partner"), 0);
+    // What was delivered is marked published, the last batch's rows included.
+    assert_eq!(pending(&data.join("eu-frankfurt.db"), "eu-to-hq"), 0);
 
     // The log of the origin counts one entry per decision, and verifies.
     let log = dss(&[

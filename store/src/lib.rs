@@ -127,10 +127,9 @@ impl Store {
             } else {
                 format!("{url}{sep}mode=rwc")
             };
-            let options =
-                SqliteConnectOptions::from_str(&url)?
-                    .page_size(db::SQLITE_PAGE_SIZE)
-                    .journal_mode(SqliteJournalMode::Wal);
+            let options = SqliteConnectOptions::from_str(&url)?
+                .page_size(db::SQLITE_PAGE_SIZE)
+                .journal_mode(SqliteJournalMode::Wal);
             let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
             MIGRATOR.run(&mut conn).await?;
             conn.close().await?;

@@ -689,15 +689,24 @@ mod tests {
         let keys = args!["a", "b", "a"];
         tx.exec(&sql, &keys).await.unwrap_err();
         let after = tx.exec("INSERT INTO t (k) VALUES ('after')", &[]).await;
-        assert!(matches!(after, Err(StoreError::TransactionAborted)), "{after:?}");
+        assert!(
+            matches!(after, Err(StoreError::TransactionAborted)),
+            "{after:?}"
+        );
         let commit = tx.commit().await;
-        assert!(matches!(commit, Err(StoreError::TransactionAborted)), "{commit:?}");
+        assert!(
+            matches!(commit, Err(StoreError::TransactionAborted)),
+            "{commit:?}"
+        );
 
         let rows: i64 = rusqlite::Connection::open(&path)
             .unwrap()
             .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(rows, 0, "a transaction with a failed statement committed rows");
+        assert_eq!(
+            rows, 0,
+            "a transaction with a failed statement committed rows"
+        );
         // The writer is free again and works.
         let mut tx = db.begin().await.unwrap();
         tx.exec("INSERT INTO t (k) VALUES ('next')", &[])

@@ -33,9 +33,11 @@ impl Tx {
                 .collect();
             let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 5);
             for (e, (nonce, ciphertext)) in chunk.iter().zip(&encoded) {
+                // The subject's own token is found by the token (migration 0007).
+                let subject = e.subject.as_deref().filter(|s| *s != e.token);
                 args.extend(args![
                     &e.token,
-                    &e.subject,
+                    subject,
                     &e.sealed.key_id,
                     nonce,
                     ciphertext
@@ -91,11 +93,12 @@ impl Store {
         }))
     }
 
-    /// Tokens of a data subject in the vault.
+    /// Tokens of a data subject in the vault: the subject's own token and those of their
+    /// values.
     pub async fn vault_tokens_of_subject(&self, subject: &str) -> Result<Vec<String>, StoreError> {
         self.db()
             .rows(
-                "SELECT token FROM vault WHERE subject = $1 ORDER BY token",
+                "SELECT token FROM vault WHERE subject = $1 OR token = $1 ORDER BY token",
                 &args![subject],
                 |r| Ok(r.text(0)?.to_owned()),
             )
@@ -105,7 +108,10 @@ impl Store {
     /// Destroys every vault entry of a data subject; returns how many.
     pub async fn shred_subject(&self, subject: &str) -> Result<u64, StoreError> {
         self.db()
-            .exec("DELETE FROM vault WHERE subject = $1", &args![subject])
+            .exec(
+                "DELETE FROM vault WHERE subject = $1 OR token = $1",
+                &args![subject],
+            )
             .await
     }
 }

@@ -461,8 +461,18 @@ async fn checkpoints_vault_and_dead_letters(store: Store) {
             ciphertext: vec![1, 2, 3],
         },
     };
+    // The token of subject s1 itself, and another subject's value.
+    let own = VaultEntry {
+        token: "s1".into(),
+        ..entry.clone()
+    };
+    let other = VaultEntry {
+        token: "tok_k1_bbbbbbbbbbbbbbbbbbbbbb".into(),
+        subject: Some("s2".into()),
+        ..entry.clone()
+    };
     tx.put_vault(&entry).await.unwrap();
-    tx.put_vault_all(&[entry.clone(), entry.clone()])
+    tx.put_vault_all(&[entry.clone(), own.clone(), other.clone(), entry.clone()])
         .await
         .unwrap();
     let d = DeadLetter {
@@ -484,8 +494,18 @@ async fn checkpoints_vault_and_dead_letters(store: Store) {
         store.vault_get(&entry.token).await.unwrap(),
         Some(entry.sealed.clone())
     );
-    assert_eq!(store.shred_subject("s1").await.unwrap(), 1);
+    assert_eq!(
+        store.vault_tokens_of_subject("s1").await.unwrap(),
+        vec![own.token.clone(), entry.token.clone()]
+    );
+    assert_eq!(store.shred_subject("s1").await.unwrap(), 2);
     assert_eq!(store.vault_get(&entry.token).await.unwrap(), None);
+    assert_eq!(store.vault_get(&own.token).await.unwrap(), None);
+    assert_eq!(
+        store.vault_get(&other.token).await.unwrap(),
+        Some(other.sealed.clone()),
+        "another subject's entry stays"
+    );
     let listed = store.dead_letters(0, 10).await.unwrap();
     assert_eq!(listed, vec![DeadLetter { seq: 1, ..d }]);
     assert_eq!(

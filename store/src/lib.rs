@@ -31,6 +31,9 @@ pub mod outbox;
 pub mod records;
 pub mod vault;
 
+#[cfg(test)]
+mod upgrade_tests;
+
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;

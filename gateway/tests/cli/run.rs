@@ -47,7 +47,8 @@ fn run_ok(config: &str, pipeline: &str) {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
-fn sql(db: &Path, statement: &str) {
+/// Runs `f` on the store at `db`, on a runtime of its own, and closes the store.
+fn with_store<T>(db: &Path, f: impl AsyncFnOnce(&dss_store::Store) -> T) -> T {
     let url = format!("sqlite://{}", db.display());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -55,44 +56,28 @@ fn sql(db: &Path, statement: &str) {
         .unwrap();
     rt.block_on(async {
         let store = dss_store::Store::open(&url).await.unwrap();
+        let out = f(&store).await;
+        store.close().await;
+        out
+    })
+}
+
+fn sql(db: &Path, statement: &str) {
+    with_store(db, async |store| {
         let mut tx = store.begin().await.unwrap();
         tx.raw_execute_for_tests(statement).await.unwrap();
         tx.commit().await.unwrap();
-        store.close().await;
     });
 }
 
 fn count(db: &Path, tenant: &str) -> i64 {
-    let url = format!("sqlite://{}", db.display());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        dss_store::Store::open(&url)
-            .await
-            .unwrap()
-            .count_records(tenant)
-            .await
-            .unwrap()
-    })
+    with_store(db, async |store| store.count_records(tenant).await.unwrap())
 }
 
 /// Rows of `destination` in the outbox of the store at `db` not yet marked published.
 fn pending(db: &Path, destination: &str) -> usize {
-    let url = format!("sqlite://{}", db.display());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        dss_store::Store::open(&url)
-            .await
-            .unwrap()
-            .pending(destination, 1_000_000)
-            .await
-            .unwrap()
-            .len()
+    with_store(db, async |store| {
+        store.pending(destination, 1_000_000).await.unwrap().len()
     })
 }
 

@@ -180,7 +180,7 @@ impl Sqlite {
              PRAGMA journal_size_limit = 67108864;",
         )?;
         let checkpointer = open_sqlite(&path, "PRAGMA synchronous = FULL;")?;
-        // Databases created before 16 KB pages keep their 4 KB ones.
+        // The file's own page size: it is fixed when the file is created.
         let page_size: i64 = checkpointer.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         let restart_frames = WAL_RESTART_BYTES / page_size.max(512);
         let (committed, wakes) = std::sync::mpsc::sync_channel::<()>(1);

@@ -66,18 +66,6 @@ pub enum StoreError {
     /// (as on PostgreSQL, where a failed statement aborts its transaction).
     #[error("the transaction was rolled back: one of its statements had failed")]
     TransactionAborted,
-    /// An upsert or delete lost a race: the stored version is newer.
-    #[error("version conflict on {object} {id}: stored {stored}, given {given}")]
-    VersionConflict {
-        /// Object kind.
-        object: String,
-        /// Record id.
-        id: String,
-        /// The stored version.
-        stored: i64,
-        /// The version given.
-        given: i64,
-    },
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -83,11 +83,7 @@ impl Store {
         destination: &str,
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let after: i64 = self
-            .checkpoint(&cursor(destination))
-            .await?
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
+        let after = position(self.checkpoint(&cursor(destination)).await?);
         self.db()
             .rows(
                 "SELECT seq, destination, pipeline, tenant, object, id, version, op, body FROM outbox \
@@ -125,17 +121,7 @@ impl Tx {
     /// transaction (and one wait for the disk) fewer per batch, and no second writer queuing
     /// for the origin's write lock.
     pub async fn mark_published(&mut self, destination: &str, seq: i64) -> Result<(), StoreError> {
-        let current = self
-            .inner
-            .rows(
-                "SELECT position FROM checkpoints WHERE name = $1",
-                &args![&cursor(destination)],
-                |r| Ok(r.text(0)?.parse::<i64>().unwrap_or(0)),
-            )
-            .await?
-            .into_iter()
-            .next()
-            .unwrap_or(0);
+        let current = position(self.checkpoint(&cursor(destination)).await?);
         if seq > current {
             self.set_checkpoint(&cursor(destination), &seq.to_string())
                 .await?;
@@ -152,4 +138,9 @@ impl Tx {
 
 fn cursor(destination: &str) -> String {
     format!("outbox-published:{destination}")
+}
+
+/// The last published `seq` a cursor holds (0: none yet).
+fn position(cursor: Option<String>) -> i64 {
+    cursor.and_then(|c| c.parse().ok()).unwrap_or(0)
 }

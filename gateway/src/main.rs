@@ -7,7 +7,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     // No transparent huge pages: mimalloc asks for them, and a 2 MB page counts whole however
-    // little of it is used (peak memory of a million-contact sync: 291,860 → 261,400 KB, the
+    // little of it is used (peak memory of a million-contact sync: 291,860 → 258,232 KB, the
     // same speed). If the kernel refuses, DSS only uses more memory.
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);

@@ -2,7 +2,8 @@
 //! name (mutual TLS) or an API token (`authorization: Bearer …`, compared by SHA-256 with the
 //! configured digest, never stored in clear); each RPC names the roles it admits.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use dss_pipelines::gateway_config::{Caller, Role, token_digest};
 use tonic::{Request, Status};
@@ -75,14 +76,44 @@ impl Rpc {
 /// The callers of a gateway, by certificate name and token digest.
 pub struct Callers {
     callers: Vec<Arc<Caller>>,
+    /// Client certificates already identified (the whole DER, which rustls verified), so that
+    /// a connection's calls do not parse its certificate again each time.
+    by_certificate: RwLock<HashMap<Box<[u8]>, Arc<Caller>>>,
 }
+
+/// Certificates remembered at most; past it the memory starts over.
+const REMEMBERED_CERTIFICATES: usize = 1_024;
 
 impl Callers {
     /// The configured callers.
     pub fn new(callers: &[Caller]) -> Self {
         Self {
             callers: callers.iter().cloned().map(Arc::new).collect(),
+            by_certificate: RwLock::default(),
         }
+    }
+
+    /// The caller a verified client certificate names.
+    fn by_certificate(&self, der: &[u8]) -> Result<Arc<Caller>, Status> {
+        if let Some(c) = self.by_certificate.read().expect("certificates").get(der) {
+            return Ok(c.clone());
+        }
+        let name = common_name(der)
+            .ok_or_else(|| Status::unauthenticated("the client certificate has no common name"))?;
+        let caller = self
+            .callers
+            .iter()
+            .find(|c| c.certificate.as_deref() == Some(name.as_str()))
+            .cloned()
+            .ok_or_else(|| {
+                Status::unauthenticated(format!("no caller is configured for certificate {name:?}"))
+            })?;
+        let mut known = self.by_certificate.write().expect("certificates");
+        if known.len() >= REMEMBERED_CERTIFICATES {
+            known.clear();
+        }
+        known.insert(der.into(), caller.clone());
+        Ok(caller)
     }
 
     /// Identifies the caller of a request: its client certificate first, then its token.
@@ -90,19 +121,7 @@ impl Callers {
         if let Some(certs) = req.peer_certs()
             && let Some(leaf) = certs.first()
         {
-            let name = common_name(leaf).ok_or_else(|| {
-                Status::unauthenticated("the client certificate has no common name")
-            })?;
-            return self
-                .callers
-                .iter()
-                .find(|c| c.certificate.as_deref() == Some(name.as_str()))
-                .cloned()
-                .ok_or_else(|| {
-                    Status::unauthenticated(format!(
-                        "no caller is configured for certificate {name:?}"
-                    ))
-                });
+            return self.by_certificate(leaf);
         }
         let token = req
             .metadata()
@@ -171,4 +190,54 @@ fn common_name(der: &[u8]) -> Option<String> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let cn = cert.subject().iter_common_name().next()?;
     cn.as_str().ok().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use dss_pipelines::gateway_config::{Caller, Role};
+
+    use super::*;
+
+    fn der(pem: &str) -> Vec<u8> {
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
+    }
+
+    fn caller(name: &str, certificate: &str, role: Role) -> Caller {
+        Caller {
+            name: name.into(),
+            role,
+            region: dss_core::RegionId::new("cn-beijing").unwrap(),
+            tenants: vec!["cn-hq".into()],
+            certificate: Some(certificate.into()),
+            token_sha256: None,
+            purpose: None,
+            legal_basis: None,
+            conditions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_certificate_names_its_caller_every_time_and_an_unknown_one_never() {
+        let ca = crate::certs::Ca::new("test CA").unwrap();
+        let callers = Callers::new(&[
+            caller("app", "cn-app", Role::Integration),
+            caller("dpo", "cn-dpo", Role::Dpo),
+        ]);
+        let cert = |cn: &str| der(&ca.client(cn, false).unwrap().cert_pem);
+        let (app, dpo, stranger) = (cert("cn-app"), cert("cn-dpo"), cert("cn-stranger"));
+        for _ in 0..3 {
+            assert_eq!(callers.by_certificate(&app).unwrap().name, "app");
+            assert_eq!(callers.by_certificate(&dpo).unwrap().name, "dpo");
+            let refused = callers.by_certificate(&stranger).unwrap_err();
+            assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+        }
+        // Identified once each, remembered; the stranger is not.
+        assert_eq!(callers.by_certificate.read().unwrap().len(), 2);
+        // Another certificate with the same name is the same caller (a renewed one).
+        assert_eq!(callers.by_certificate(&cert("cn-app")).unwrap().name, "app");
+    }
 }

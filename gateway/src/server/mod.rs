@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod auth;
+mod coalesce;
 mod crm;
 pub mod limits;
 pub mod metrics;
@@ -142,13 +143,14 @@ pub async fn start(
     metrics.set_ready(true);
     let mut stopping = stop;
     let done = tokio::spawn(async move {
-        // Small gRPC messages must not wait for Nagle's algorithm (40 ms with delayed ACKs).
+        // Small gRPC messages must not wait for Nagle's algorithm (40 ms with delayed ACKs);
+        // a response's frames leave in one write instead (coalesce.rs).
         let incoming = tokio_stream::StreamExt::map(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
             |stream| {
                 let stream = stream?;
                 stream.set_nodelay(true)?;
-                Ok::<_, std::io::Error>(stream)
+                Ok::<_, std::io::Error>(coalesce::Coalesced::new(stream))
             },
         );
         router

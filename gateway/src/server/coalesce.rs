@@ -7,8 +7,8 @@
 //! calls, and the client wakes up twice. Here the first flush of a turn yields to the runtime
 //! (it wakes itself, which puts it behind every task woken meanwhile, the response's task
 //! among them), so the trailers join the buffer and the whole response leaves in one write:
-//! one system call fewer per call on each side. gRPC's own servers delay their flushes the
-//! same way (grpc-go #973, grpc-java #4884).
+//! one write fewer per call on the server, one wake-up and read fewer on the client. gRPC's
+//! own servers delay their flushes the same way (grpc-go #973, grpc-java #4884).
 //!
 //! Nothing waits on a timer: a flush is delayed by one pass of the scheduler, never by time.
 

@@ -1,5 +1,5 @@
 //! The gateway under load, on loopback with mutual TLS — `cargo bench -p dss-gateway --bench
-//! gateway [-- --quick]`. A load generator, not a criterion bench, because it reports
+//! gateway [-- --quick] [-- --only get|rate|list]`. A load generator, not a criterion bench, because it reports
 //! percentiles and a rate under concurrency:
 //!
 //! 1. CRM Get, one call at a time from a client on its own thread and runtime: the store read
@@ -8,6 +8,8 @@
 //! 2. Get calls per second with 64 concurrent clients (each its own TLS connection);
 //! 3. a residency-aware List of 1,000 contacts across a border (Beijing → Frankfurt caller):
 //!    every record through the policy plan, the reads written to the transfer log.
+//!
+//! `--only` runs one of the three (e.g. under a profiler); `--only list` then lists 300 times.
 //!
 //! The process allocates with mimalloc, as the `dss` binary does.
 
@@ -97,16 +99,23 @@ async fn latency(
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .map(|i| args.get(i + 1).cloned().expect("--only get|rate|list"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(run(quick));
+    rt.block_on(run(quick, only.as_deref()));
 }
 
-async fn run(quick: bool) {
+async fn run(quick: bool, only: Option<&str>) {
+    let phase = |name: &str| only.is_none_or(|o| o == name);
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
     let dir = tempfile::tempdir().unwrap();
     let ca = Ca::new("bench CA").unwrap();
     let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
@@ -145,7 +154,7 @@ gateway:
         .await
         .unwrap()
         .into_iter()
-        .map(|(r, _)| r.id)
+        .map(|l| l.record().unwrap().id)
         .collect();
     let addr = serving.addr;
     let ca_pem = ca.cert_pem.clone();
@@ -155,115 +164,128 @@ gateway:
     };
     let channel = |name: &'static str| connect(addr, ca_pem.clone(), client_cert(name));
 
-    // 1. Latency, one call at a time, from a client on its own thread and runtime (as a client
-    //    process would be): the client's tasks do not queue behind the server's.
-    let n = if quick { 2_000 } else { 20_000 };
-    let latency = {
-        let (ids, store, ca_pem) = (ids.clone(), store.clone(), ca_pem.clone());
-        let (app, admin) = (client_cert("cn-app"), client_cert("cn-admin"));
-        std::thread::spawn(move || {
-            let client_rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            client_rt.block_on(latency(
-                n,
-                ids,
-                store,
-                connect(addr, ca_pem.clone(), app),
-                connect(addr, ca_pem, admin),
-            ))
-        })
-    };
-    let (direct, through, bare) = tokio::task::spawn_blocking(move || latency.join().unwrap())
-        .await
-        .unwrap();
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
-    println!("get, {n} sequential calls (same jurisdiction, mTLS):");
-    for (label, p) in [("p50", 0.5), ("p99", 0.99)] {
-        let (a, b) = (percentile(&direct, p), percentile(&through, p));
+    if phase("get") {
+        // 1. Latency, one call at a time, from a client on its own thread and runtime (as a client
+        //    process would be): the client's tasks do not queue behind the server's.
+        let n = if quick { 2_000 } else { 20_000 };
+        let latency = {
+            let (ids, store, ca_pem) = (ids.clone(), store.clone(), ca_pem.clone());
+            let (app, admin) = (client_cert("cn-app"), client_cert("cn-admin"));
+            std::thread::spawn(move || {
+                let client_rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                client_rt.block_on(latency(
+                    n,
+                    ids,
+                    store,
+                    connect(addr, ca_pem.clone(), app),
+                    connect(addr, ca_pem, admin),
+                ))
+            })
+        };
+        let (direct, through, bare) = tokio::task::spawn_blocking(move || latency.join().unwrap())
+            .await
+            .unwrap();
+        println!("get, {n} sequential calls (same jurisdiction, mTLS):");
+        for (label, p) in [("p50", 0.5), ("p99", 0.99)] {
+            let (a, b) = (percentile(&direct, p), percentile(&through, p));
+            println!(
+                "  {label}: store direct {:>7.1} µs, through the gateway {:>7.1} µs, added {:>7.1} µs",
+                us(a),
+                us(b),
+                us(b) - us(a)
+            );
+        }
         println!(
-            "  {label}: store direct {:>7.1} µs, through the gateway {:>7.1} µs, added {:>7.1} µs",
-            us(a),
-            us(b),
-            us(b) - us(a)
+            "  a call that reads no store, for scale: p50 {:.1} µs, p99 {:.1} µs",
+            us(percentile(&bare, 0.5)),
+            us(percentile(&bare, 0.99))
         );
     }
-    println!(
-        "  a call that reads no store, for scale: p50 {:.1} µs, p99 {:.1} µs",
-        us(percentile(&bare, 0.5)),
-        us(percentile(&bare, 0.99))
-    );
 
-    // 2. Throughput with 64 concurrent clients.
-    let clients = 64;
-    let seconds = if quick { 2.0 } else { 10.0 };
-    let mut channels = Vec::new();
-    for _ in 0..clients {
-        channels.push(channel("cn-app").await);
+    if phase("rate") {
+        // 2. Throughput with 64 concurrent clients.
+        let clients = 64;
+        let seconds = if quick { 2.0 } else { 10.0 };
+        let mut channels = Vec::new();
+        for _ in 0..clients {
+            channels.push(channel("cn-app").await);
+        }
+        let ids = Arc::new(ids);
+        let started = Instant::now();
+        let until = started + Duration::from_secs_f64(seconds);
+        let mut tasks = Vec::new();
+        for (c, ch) in channels.into_iter().enumerate() {
+            let ids = ids.clone();
+            tasks.push(tokio::spawn(async move {
+                let client = proto::crm_service_client::CrmServiceClient::new(ch);
+                let mut calls = 0u64;
+                let mut i = c * 31;
+                while Instant::now() < until {
+                    let id = &ids[i % ids.len()];
+                    client
+                        .clone()
+                        .get(proto::GetRequest {
+                            r#ref: Some(proto::RecordRef {
+                                tenant: "cn-hq".into(),
+                                object: "contact".into(),
+                                id: id.clone(),
+                            }),
+                        })
+                        .await
+                        .unwrap();
+                    calls += 1;
+                    i += 1;
+                }
+                calls
+            }));
+        }
+        let mut calls = 0;
+        for t in tasks {
+            calls += t.await.unwrap();
+        }
+        let took = started.elapsed().as_secs_f64();
+        println!(
+            "get, {clients} concurrent clients for {took:.1} s: {calls} calls, {:.0} calls/s",
+            calls as f64 / took
+        );
     }
-    let ids = Arc::new(ids);
-    let started = Instant::now();
-    let until = started + Duration::from_secs_f64(seconds);
-    let mut tasks = Vec::new();
-    for (c, ch) in channels.into_iter().enumerate() {
-        let ids = ids.clone();
-        tasks.push(tokio::spawn(async move {
-            let client = proto::crm_service_client::CrmServiceClient::new(ch);
-            let mut calls = 0u64;
-            let mut i = c * 31;
-            while Instant::now() < until {
-                let id = &ids[i % ids.len()];
-                client
-                    .clone()
-                    .get(proto::GetRequest {
-                        r#ref: Some(proto::RecordRef {
-                            tenant: "cn-hq".into(),
-                            object: "contact".into(),
-                            id: id.clone(),
-                        }),
-                    })
-                    .await
-                    .unwrap();
-                calls += 1;
-                i += 1;
-            }
-            calls
-        }));
-    }
-    let mut calls = 0;
-    for t in tasks {
-        calls += t.await.unwrap();
-    }
-    let took = started.elapsed().as_secs_f64();
-    println!(
-        "get, {clients} concurrent clients for {took:.1} s: {calls} calls, {:.0} calls/s",
-        calls as f64 / took
-    );
 
-    // 3. A residency-aware List of 1,000 contacts across a border.
-    let eu = proto::crm_service_client::CrmServiceClient::new(channel("eu-app").await);
-    let mut lists = Vec::new();
-    for _ in 0..if quick { 5 } else { 30 } {
-        let t = Instant::now();
-        let page = eu
-            .clone()
-            .list(proto::ListRequest {
-                tenant: "cn-hq".into(),
-                object: "contact".into(),
-                page_size: 1000,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        lists.push(t.elapsed());
-        assert_eq!(page.items.len(), 1000);
+    if phase("list") {
+        // 3. A residency-aware List of 1,000 contacts across a border.
+        let eu = proto::crm_service_client::CrmServiceClient::new(channel("eu-app").await);
+        let mut lists = Vec::new();
+        let mut bytes = 0;
+        let times = match (only, quick) {
+            (Some(_), _) => 300,
+            (None, true) => 5,
+            (None, false) => 30,
+        };
+        for _ in 0..times {
+            let t = Instant::now();
+            let page = eu
+                .clone()
+                .list(proto::ListRequest {
+                    tenant: "cn-hq".into(),
+                    object: "contact".into(),
+                    page_size: 1000,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            lists.push(t.elapsed());
+            assert_eq!(page.items.len(), 1000);
+            bytes = prost::Message::encoded_len(&page);
+        }
+        lists.sort();
+        println!(
+            "list of 1,000 contacts, Beijing -> Frankfurt caller (policy + log): median {:.1} ms, max {:.1} ms ({} KB a response)",
+            us(percentile(&lists, 0.5)) / 1000.0,
+            us(*lists.last().unwrap()) / 1000.0,
+            bytes / 1024
+        );
     }
-    lists.sort();
-    println!(
-        "list of 1,000 contacts, Beijing -> Frankfurt caller (policy + log): median {:.1} ms, max {:.1} ms",
-        us(percentile(&lists, 0.5)) / 1000.0,
-        us(*lists.last().unwrap()) / 1000.0
-    );
 }

@@ -116,7 +116,8 @@ pub(crate) struct Columns<'t> {
 }
 
 impl<'t> Columns<'t> {
-    fn of(t: &'t Transfer) -> Self {
+    /// The columns of `t`, its field actions as `sets` names them.
+    fn of(t: &'t Transfer, sets: &mut NewFieldSets<'t>) -> Self {
         let b = |v: &'t String| Some(Cow::Borrowed(v.as_str()));
         let json = |v: String| Some(Cow::Owned(v));
         Self {
@@ -132,7 +133,7 @@ impl<'t> Columns<'t> {
                 b(&t.record_id),
                 t.subject.as_deref().map(Cow::Borrowed),
                 b(&t.decision),
-                json(serde_json::to_string(&t.fields).expect("fields serialize")),
+                json(sets.column(&t.fields)),
                 json(serde_json::to_string(&t.reasons).expect("reasons serialize")),
                 t.legal_basis.as_deref().map(Cow::Borrowed),
                 json(serde_json::to_string(&t.conditions).expect("conditions serialize")),
@@ -141,26 +142,42 @@ impl<'t> Columns<'t> {
         }
     }
 
-    /// Moves the field actions' JSON, when longer than a set id, into `sets` (once per
-    /// distinct list) and leaves the id in its place.
-    fn refer_to_field_set(&mut self, sets: &mut Vec<(String, String)>) {
-        let Some(json) = self.texts[FIELDS].take() else {
-            return;
-        };
-        if json.len() <= FIELD_SET_ID_LEN {
-            self.texts[FIELDS] = Some(json);
-            return;
-        }
-        let id = field_set_id(&json);
-        if !sets.iter().any(|(known, _)| *known == id) {
-            sets.push((id.clone(), json.into_owned()));
-        }
-        self.texts[FIELDS] = Some(Cow::Owned(id));
-    }
-
     /// Column names, in hashing and binding order.
     const NAMES: &'static str = "ts, pipeline, run_id, origin_region, origin_jurisdiction, dest_region, dest_jurisdiction, object, \
         record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version";
+}
+
+/// The `fields` column of entries being appended: the field actions' JSON when no longer than
+/// a set id, else the id of their set, each distinct set kept once for `field_action_sets`.
+/// A route's records mostly share a shape, so an entry whose list equals the previous entry's
+/// reuses its column without serializing and hashing the list again.
+#[derive(Default)]
+struct NewFieldSets<'t> {
+    last: Option<(&'t [FieldAction], String)>,
+    /// (id, JSON) of each distinct set, in order of first use.
+    sets: Vec<(String, String)>,
+}
+
+impl<'t> NewFieldSets<'t> {
+    fn column(&mut self, fields: &'t [FieldAction]) -> String {
+        if let Some((last, column)) = &self.last
+            && *last == fields
+        {
+            return column.clone();
+        }
+        let json = serde_json::to_string(fields).expect("fields serialize");
+        let column = if json.len() <= FIELD_SET_ID_LEN {
+            json
+        } else {
+            let id = field_set_id(&json);
+            if !self.sets.iter().any(|(known, _)| *known == id) {
+                self.sets.push((id.clone(), json));
+            }
+            id
+        };
+        self.last = Some((fields, column.clone()));
+        column
+    }
 }
 
 impl Store {
@@ -275,16 +292,15 @@ impl Tx {
             .await?;
         let mut seqs = Vec::with_capacity(transfers.len());
         let mut rows = Vec::with_capacity(transfers.len());
-        let mut sets: Vec<(String, String)> = Vec::new();
+        let mut sets = NewFieldSets::default();
         for t in transfers {
             seq += 1;
-            let mut cols = Columns::of(t);
-            cols.refer_to_field_set(&mut sets);
+            let cols = Columns::of(t, &mut sets);
             let hash = entry_hash(region, seq, &prev, cols.texts.iter().map(|t| t.as_deref()));
             rows.push((seq, std::mem::replace(&mut prev, hash.clone()), hash, cols));
             seqs.push(seq);
         }
-        for chunk in sets.chunks(ROWS_PER_STATEMENT) {
+        for chunk in sets.sets.chunks(ROWS_PER_STATEMENT) {
             let sql = multi_row(
                 backend,
                 "field_action_sets (id, actions)",

@@ -275,20 +275,26 @@ impl Store {
 
     /// Live records of a tenant and object kind last changed after feed position `after`, in
     /// feed order, at most `limit`, each with its position: a page for listing (a record
-    /// changed while a client pages moves to the end; none is skipped).
+    /// changed while a client pages moves to the end; none is skipped). Bodies are parsed on
+    /// demand ([`Listed::record`]), so that a large page can be parsed on several threads.
     pub async fn list_records(
         &self,
         tenant: &str,
         object: &str,
         after: i64,
         limit: i64,
-    ) -> Result<Vec<(Record, i64)>, StoreError> {
+    ) -> Result<Vec<Listed>, StoreError> {
         self.db()
             .rows(
                 "SELECT body, feed_seq FROM records WHERE tenant = $1 AND object = $2 AND feed_seq > $3 \
                  AND deleted = 0 ORDER BY feed_seq LIMIT $4",
                 &args![tenant, object, after, limit],
-                |r| Ok((parse_body(r.text(0)?)?, r.int(1)?)),
+                |r| {
+                    Ok(Listed {
+                        body: r.text(0)?.to_owned(),
+                        feed_seq: r.int(1)?,
+                    })
+                },
             )
             .await
     }
@@ -356,6 +362,22 @@ impl Store {
                 |r| Ok((r.text(0)?.to_owned(), r.text(1)?.to_owned(), r.text(2)?.to_owned())),
             )
             .await
+    }
+}
+
+/// A listed record: its stored JSON and its change-feed position.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    /// The record's JSON as stored.
+    pub body: String,
+    /// Its position in the tenant's change feed.
+    pub feed_seq: i64,
+}
+
+impl Listed {
+    /// The record.
+    pub fn record(&self) -> Result<Record, StoreError> {
+        parse_body(&self.body)
     }
 }
 

@@ -83,26 +83,27 @@ impl CrmService for Crm {
             .await
             .map_err(internal)?;
         let next_cursor = match page.last() {
-            Some((_, seq)) if page.len() == size as usize => seq.to_string(),
+            Some(last) if page.len() == size as usize => last.feed_seq.to_string(),
             _ => String::new(),
         };
-        let records = page.into_iter().map(|(r, _)| r).collect();
         let items = self
             .0
-            .read(&caller, records)
-            .await?
-            .into_iter()
-            // Filters see what the caller sees: a transformed value matches only as
-            // transformed, so a filter cannot probe a masked one.
-            .filter(|s| {
-                q.filters.iter().all(|f| {
-                    s.record.as_ref().is_some_and(|r| {
-                        field_text(r, &f.path).as_deref() == Some(f.equals.as_str())
-                    })
-                })
-            })
-            .map(seen_proto)
-            .collect();
+            .read_each(
+                &caller,
+                page,
+                |listed| listed.record().map_err(internal),
+                |seen| {
+                    // Filters see what the caller sees: a transformed value matches only as
+                    // transformed, so a filter cannot probe a masked one.
+                    let kept = q.filters.iter().all(|f| {
+                        seen.record.as_ref().is_some_and(|r| {
+                            field_text(r, &f.path).as_deref() == Some(f.equals.as_str())
+                        })
+                    });
+                    kept.then(|| seen_proto(seen))
+                },
+            )
+            .await?;
         Ok(Response::new(proto::ListResponse { items, next_cursor }))
     }
 

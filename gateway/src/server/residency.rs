@@ -174,41 +174,101 @@ impl Gate {
     /// jurisdiction; across a border, decided by the route's plan, with every decision logged
     /// (and the tokens made kept in this region's vault) in one transaction before returning.
     pub async fn read(&self, caller: &Caller, records: Vec<Record>) -> Result<Vec<Seen>, Status> {
-        if !self.crosses(caller) {
-            return Ok(records
-                .into_iter()
-                .map(|r| Seen {
-                    id: r.id.clone(),
-                    record: Some(r),
-                    decision: None,
-                })
-                .collect());
+        self.read_each(caller, records, Ok, Some).await
+    }
+
+    /// [`Gate::read`] of many items at once: `record` makes each item's record, `respond`
+    /// turns what the caller may see into the answer (or drops it). A large read is decided in
+    /// two halves, one on another thread, so that it uses both cores; the answers keep the
+    /// items' order, and nothing is returned before the log is committed.
+    pub async fn read_each<T: Send, U: Send>(
+        &self,
+        caller: &Caller,
+        items: Vec<T>,
+        record: impl Fn(T) -> Result<Record, Status> + Sync,
+        respond: impl Fn(Seen) -> Option<U> + Sync,
+    ) -> Result<Vec<U>, Status> {
+        let crossing = if self.crosses(caller) {
+            Some(self.crossing(caller)?)
+        } else {
+            None
+        };
+        let mut read = Decided::default();
+        for half in in_halves(items, |half| {
+            self.decide(crossing.as_ref(), half, &record, &respond)
+        }) {
+            read.append(half?);
         }
+        let Some(crossing) = crossing else {
+            return Ok(read.answers);
+        };
+        tracing::debug!(records = read.log.len(), "read across a border, logged");
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        tx.put_vault_all(&read.vault).await.map_err(internal)?;
+        tx.append_transfers(&self.region, &read.log)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        for (outcome, n) in read.counts {
+            self.metrics.record(&crossing.route_name, outcome, n);
+        }
+        Ok(read.answers)
+    }
+
+    /// What a read across the border to `caller` is decided and logged with.
+    fn crossing(&self, caller: &Caller) -> Result<Crossing, Status> {
         let planner = self.planner(caller, false)?;
         let set = self.rt.policy();
         let route = planner.route();
-        let route_name = format!("{} -> {}", route.from, route.to);
-        let origin_j = set.jurisdiction(planner.origin()).code.to_string();
-        let dest_j = set.jurisdiction(planner.destination()).code.to_string();
-        let now = dss_core::time::now_rfc3339();
-        let run_id = format!("read:{}", caller.name);
+        Ok(Crossing {
+            route_name: format!("{} -> {}", route.from, route.to),
+            origin_j: set.jurisdiction(planner.origin()).code.to_string(),
+            dest_j: set.jurisdiction(planner.destination()).code.to_string(),
+            now: dss_core::time::now_rfc3339(),
+            run_id: format!("read:{}", caller.name),
+            planner,
+        })
+    }
+
+    /// Decides `items` in order: untouched without a crossing, else through its plan.
+    fn decide<T, U>(
+        &self,
+        crossing: Option<&Crossing>,
+        items: Vec<T>,
+        record: &impl Fn(T) -> Result<Record, Status>,
+        respond: &impl Fn(Seen) -> Option<U>,
+    ) -> Result<Decided<U>, Status> {
+        let mut out = Decided {
+            answers: Vec::with_capacity(items.len()),
+            ..Decided::default()
+        };
+        let Some(c) = crossing else {
+            for item in items {
+                let r = record(item)?;
+                out.answers.extend(respond(Seen {
+                    id: r.id.clone(),
+                    record: Some(r),
+                    decision: None,
+                }));
+            }
+            return Ok(out);
+        };
+        let set = self.rt.policy();
+        let route = c.planner.route();
         let leg = Leg {
             pipeline: "gateway",
-            run_id: &run_id,
-            now: &now,
-            origin_jurisdiction: &origin_j,
-            dest_jurisdiction: &dest_j,
+            run_id: &c.run_id,
+            now: &c.now,
+            origin_jurisdiction: &c.origin_j,
+            dest_jurisdiction: &c.dest_j,
         };
-        let mut evaluator = Evaluator::new(&planner, self.rt.keys(), &self.scanner)
+        let mut evaluator = Evaluator::new(&c.planner, self.rt.keys(), &self.scanner)
             .collect_vault(true)
-            .with_now(now.clone());
+            .with_now(c.now.clone());
         let mut outcome = Outcome::default();
-        let mut vault = Vec::new();
-        let mut log = Vec::new();
-        let mut seen = Vec::with_capacity(records.len());
-        // Records per outcome, counted into the metrics once per call.
-        let mut counts = [("blocked", 0u64), ("transformed", 0), ("transferred", 0)];
-        for mut record in records {
+        out.log.reserve(items.len());
+        for item in items {
+            let mut record = record(item)?;
             evaluator.evaluate(&mut record, &mut outcome);
             let transfer = outcome.decision == Decision::Transfer;
             let decision = if transfer { "transfer" } else { "block" };
@@ -217,34 +277,88 @@ impl Gate {
                 .fields
                 .iter()
                 .any(|d| d.action != dss_policies::ActionKind::Pass);
-            counts[match (transfer, transformed) {
+            out.counts[match (transfer, transformed) {
                 (false, _) => 0,
                 (true, true) => 1,
                 (true, false) => 2,
             }]
             .1 += 1;
             if transfer {
-                vault.extend(seal_vault(self.rt.keys(), &mut outcome).map_err(internal)?);
+                out.vault
+                    .extend(seal_vault(self.rt.keys(), &mut outcome).map_err(internal)?);
             }
-            seen.push(Seen {
+            out.answers.extend(respond(Seen {
                 id: record.id.clone(),
                 decision: Some(decision_of(&entry)),
                 record: transfer.then_some(record),
-            });
-            log.push(entry);
+            }));
+            out.log.push(entry);
         }
-        tracing::debug!(records = seen.len(), "read across a border, logged");
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        tx.put_vault_all(&vault).await.map_err(internal)?;
-        tx.append_transfers(&self.region, &log)
-            .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        for (outcome, n) in counts {
-            self.metrics.record(&route_name, outcome, n);
-        }
-        Ok(seen)
+        Ok(out)
     }
+}
+
+/// The route of a read across a border, decided once per call.
+struct Crossing {
+    planner: Arc<Planner>,
+    route_name: String,
+    origin_j: String,
+    dest_j: String,
+    now: String,
+    run_id: String,
+}
+
+/// What deciding some of a read's items made: the answers, and what the log must hold
+/// before they leave.
+struct Decided<U> {
+    answers: Vec<U>,
+    vault: Vec<dss_core::vault::VaultEntry>,
+    log: Vec<dss_store::ledger::Transfer>,
+    /// Records per outcome, counted into the metrics once per call.
+    counts: [(&'static str, u64); 3],
+}
+
+impl<U> Default for Decided<U> {
+    fn default() -> Self {
+        Self {
+            answers: Vec::new(),
+            vault: Vec::new(),
+            log: Vec::new(),
+            counts: [("blocked", 0), ("transformed", 0), ("transferred", 0)],
+        }
+    }
+}
+
+impl<U> Decided<U> {
+    fn append(&mut self, mut other: Self) {
+        self.answers.append(&mut other.answers);
+        self.vault.append(&mut other.vault);
+        self.log.append(&mut other.log);
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            mine.1 += theirs.1;
+        }
+    }
+}
+
+/// Reads of at least this many items are decided in two halves: below it, starting a thread
+/// costs more than the second core saves.
+const HALVES_FROM: usize = 128;
+
+/// `f` of `items` in order, as one call or, from [`HALVES_FROM`] items, as two: the second half
+/// on a thread of its own while this thread does the first.
+fn in_halves<T: Send, U: Send>(mut items: Vec<T>, f: impl Fn(Vec<T>) -> U + Sync) -> Vec<U> {
+    if items.len() < HALVES_FROM {
+        return vec![f(items)];
+    }
+    let second = items.split_off(items.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| f(second));
+        let first = f(items);
+        let second = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        vec![first, second]
+    })
 }
 
 /// The decision message of a transfer-log entry: what the caller is told is what the log
@@ -284,5 +398,28 @@ pub(super) fn record_proto(r: &Record) -> proto::Record {
         region: r.region.to_string(),
         version: r.version,
         json: dss_core::json::record_to_string(r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_input_is_split_across_two_threads_and_keeps_its_order() {
+        let thread = || std::thread::current().id();
+        let small = in_halves((0..HALVES_FROM - 1).collect(), |h: Vec<usize>| {
+            (thread(), h)
+        });
+        assert_eq!(small.len(), 1, "below the threshold, one call");
+        assert_eq!(small[0].0, thread(), "on this thread");
+
+        let n = 3 * HALVES_FROM + 1;
+        let halves = in_halves((0..n).collect(), |h: Vec<usize>| (thread(), h));
+        assert_eq!(halves.len(), 2);
+        assert_eq!(halves[0].0, thread(), "the first half on this thread");
+        assert_ne!(halves[1].0, thread(), "the second on another");
+        let joined: Vec<usize> = halves.into_iter().flat_map(|(_, h)| h).collect();
+        assert_eq!(joined, (0..n).collect::<Vec<_>>());
     }
 }

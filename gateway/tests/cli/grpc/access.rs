@@ -330,6 +330,91 @@ async fn a_cross_border_read_is_transformed_and_logged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_list_across_the_border_answers_and_logs_every_record_in_feed_order() {
+    let d = Deployment::start("").await;
+    // 400 contacts (the 30 seeded among them): a page large enough to be decided in halves.
+    let store = d.rt.store("cn-beijing").unwrap();
+    let mut g =
+        dss_core::synth::Generator::new(7, "cn-hq", dss_core::RegionId::new("cn-beijing").unwrap());
+    let contacts: Vec<_> = (0..400)
+        .map(|_| {
+            let r = g.contact();
+            let subject = r.subject.as_ref().and_then(|s| s.id.clone());
+            (r, subject)
+        })
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    tx.upsert_records(&contacts).await.unwrap();
+    tx.commit().await.unwrap();
+    let in_feed_order: Vec<String> = store
+        .list_records("cn-hq", "contact", 0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| l.record().unwrap().id)
+        .collect();
+    assert_eq!(in_feed_order.len(), 400);
+
+    let page = crm(d.as_cert("eu-app").await)
+        .list(proto::ListRequest {
+            tenant: "cn-hq".into(),
+            object: "contact".into(),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let answered: Vec<&str> = page
+        .items
+        .iter()
+        .map(|i| {
+            let d = i.decision.as_ref().unwrap();
+            assert_eq!(i.record.is_some(), d.decision == "transfer", "{d:?}");
+            i.record.as_ref().map_or("", |r| r.id.as_str())
+        })
+        .collect();
+    let expected: Vec<&str> = in_feed_order
+        .iter()
+        .zip(&page.items)
+        .map(|(id, i)| if i.record.is_some() { id.as_str() } else { "" })
+        .collect();
+    assert_eq!(answered, expected, "items in feed order");
+
+    let log = store
+        .query_transfers(
+            "cn-beijing",
+            &dss_store::ledger::Filter {
+                pipeline: Some("gateway".into()),
+                ..Default::default()
+            },
+            0,
+            1000,
+        )
+        .await
+        .unwrap();
+    let logged: Vec<&str> = log.iter().map(|e| e.transfer.record_id.as_str()).collect();
+    assert_eq!(logged, in_feed_order, "one entry per record, in feed order");
+    for (entry, item) in log.iter().zip(&page.items) {
+        let told = item.decision.as_ref().unwrap();
+        assert_eq!(
+            (
+                entry.transfer.decision.as_str(),
+                entry.transfer.fields.len()
+            ),
+            (told.decision.as_str(), told.fields.len())
+        );
+    }
+    assert_eq!(
+        dss_store::ledger::verify(store, "cn-beijing")
+            .await
+            .unwrap()
+            .tampering,
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_from_abroad_is_stored_as_it_crossed_or_refused() {
     let d = Deployment::start("").await;
     let mut eu = crm(d.as_cert("eu-app").await);

@@ -123,7 +123,7 @@ gateway:
         let store = self.rt.store("cn-beijing").unwrap();
         let page = store.list_records("cn-hq", "contact", 0, 50).await.unwrap();
         page.into_iter()
-            .map(|(r, _)| r)
+            .map(|l| l.record().unwrap())
             .find(|r| {
                 r.subject
                     .as_ref()

@@ -20,7 +20,26 @@ fn seen_proto(s: Seen) -> proto::RecordResponse {
     proto::RecordResponse {
         record: s.record.as_ref().map(record_proto),
         decision: s.decision,
+        decision_index: 0,
     }
+}
+
+/// How many of a page's latest distinct decisions a new one is compared with: a page whose
+/// records all decide differently lists a decision twice now and then rather than comparing
+/// each with every other.
+const DECISIONS_SEARCHED: usize = 16;
+
+/// The index of `d` among a List page's `decisions`, added if not among the latest.
+fn decision_index(decisions: &mut Vec<proto::Decision>, d: proto::Decision) -> u32 {
+    let from = decisions.len().saturating_sub(DECISIONS_SEARCHED);
+    let index = match decisions[from..].iter().rposition(|known| *known == d) {
+        Some(i) => from + i,
+        None => {
+            decisions.push(d);
+            decisions.len() - 1
+        }
+    };
+    u32::try_from(index).expect("a page holds at most MAX_PAGE items")
 }
 
 fn reference(r: Option<proto::RecordRef>) -> Result<proto::RecordRef, Status> {
@@ -86,13 +105,13 @@ impl CrmService for Crm {
             Some(last) if page.len() == size as usize => last.feed_seq.to_string(),
             _ => String::new(),
         };
-        let items = self
+        let answers = self
             .0
             .read_each(
                 &caller,
                 page,
                 |listed| listed.record().map_err(internal),
-                |seen| {
+                |mut seen| {
                     // Filters see what the caller sees: a transformed value matches only as
                     // transformed, so a filter cannot probe a masked one.
                     let kept = q.filters.iter().all(|f| {
@@ -100,11 +119,28 @@ impl CrmService for Crm {
                             field_text(r, &f.path).as_deref() == Some(f.equals.as_str())
                         })
                     });
-                    kept.then(|| seen_proto(seen))
+                    kept.then(|| {
+                        let decision = seen.decision.take();
+                        (seen_proto(seen), decision)
+                    })
                 },
             )
             .await?;
-        Ok(Response::new(proto::ListResponse { items, next_cursor }))
+        let mut decisions = Vec::new();
+        let items = answers
+            .into_iter()
+            .map(|(mut item, decision)| {
+                if let Some(d) = decision {
+                    item.decision_index = decision_index(&mut decisions, d);
+                }
+                item
+            })
+            .collect();
+        Ok(Response::new(proto::ListResponse {
+            items,
+            next_cursor,
+            decisions,
+        }))
     }
 
     #[tracing::instrument(name = "crm.upsert", skip_all, fields(caller, tenant, route))]

@@ -6,6 +6,7 @@
 mod admin;
 pub mod auth;
 mod coalesce;
+mod codec;
 mod crm;
 pub mod limits;
 pub mod metrics;

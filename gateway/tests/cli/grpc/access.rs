@@ -286,8 +286,10 @@ async fn a_cross_border_read_is_transformed_and_logged() {
         .into_inner();
     assert_eq!(page.items.len(), 30);
     for item in &page.items {
-        let d = item.decision.as_ref().unwrap();
+        assert_eq!(item.decision, None, "a List item names its decision");
+        let d = &page.decisions[item.decision_index as usize];
         assert_eq!(item.record.is_some(), d.decision == "transfer", "{d:?}");
+        assert_eq!(d.route, "cn-beijing -> eu-frankfurt");
     }
     assert!(page.items.iter().any(|i| i.record.is_some()));
 
@@ -365,11 +367,12 @@ async fn a_large_list_across_the_border_answers_and_logs_every_record_in_feed_or
         .await
         .unwrap()
         .into_inner();
+    let told = |i: &proto::RecordResponse| &page.decisions[i.decision_index as usize];
     let answered: Vec<&str> = page
         .items
         .iter()
         .map(|i| {
-            let d = i.decision.as_ref().unwrap();
+            let d = told(i);
             assert_eq!(i.record.is_some(), d.decision == "transfer", "{d:?}");
             i.record.as_ref().map_or("", |r| r.id.as_str())
         })
@@ -396,13 +399,34 @@ async fn a_large_list_across_the_border_answers_and_logs_every_record_in_feed_or
     let logged: Vec<&str> = log.iter().map(|e| e.transfer.record_id.as_str()).collect();
     assert_eq!(logged, in_feed_order, "one entry per record, in feed order");
     for (entry, item) in log.iter().zip(&page.items) {
-        let told = item.decision.as_ref().unwrap();
+        let told = told(item);
+        let logged: Vec<(&str, &str)> = entry
+            .transfer
+            .fields
+            .iter()
+            .map(|f| (f.path.as_str(), f.action.as_str()))
+            .collect();
+        let said: Vec<(&str, &str)> = told
+            .fields
+            .iter()
+            .map(|f| (f.path.as_str(), f.action.as_str()))
+            .collect();
         assert_eq!(
-            (
-                entry.transfer.decision.as_str(),
-                entry.transfer.fields.len()
-            ),
-            (told.decision.as_str(), told.fields.len())
+            (entry.transfer.decision.as_str(), logged),
+            (told.decision.as_str(), said),
+            "each item names the decision its log entry holds"
+        );
+    }
+    // A page's records share a few decisions, each sent once.
+    assert!(
+        page.decisions.len() < 40,
+        "{} decisions for 400 items",
+        page.decisions.len()
+    );
+    for (i, d) in page.decisions.iter().enumerate() {
+        assert!(
+            !page.decisions[..i].contains(d),
+            "decision {i} is listed twice"
         );
     }
     assert_eq!(

@@ -197,6 +197,20 @@ async fn every_rpc_admits_exactly_its_roles_and_no_other_tenant() {
     assert_eq!(err.code(), tonic::Code::PermissionDenied, "{err}");
 }
 
+/// A List of up to 1,000 of Beijing's contacts by the Frankfurt caller.
+async fn contacts_seen_from_frankfurt(d: &Deployment) -> proto::ListResponse {
+    crm(d.as_cert("eu-app").await)
+        .list(proto::ListRequest {
+            tenant: "cn-hq".into(),
+            object: "contact".into(),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cross_border_read_is_transformed_and_logged() {
     let d = Deployment::start("").await;
@@ -274,16 +288,7 @@ async fn a_cross_border_read_is_transformed_and_logged() {
     assert!(!entry.contains(&name) && !entry.contains(&email), "{entry}");
 
     // A List across the border: every item decided, the blocked ones without a record.
-    let page = crm(d.as_cert("eu-app").await)
-        .list(proto::ListRequest {
-            tenant: "cn-hq".into(),
-            object: "contact".into(),
-            page_size: 1000,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let page = contacts_seen_from_frankfurt(&d).await;
     assert_eq!(page.items.len(), 30);
     for item in &page.items {
         assert_eq!(item.decision, None, "a List item names its decision");
@@ -357,16 +362,7 @@ async fn a_large_list_across_the_border_answers_and_logs_every_record_in_feed_or
         .collect();
     assert_eq!(in_feed_order.len(), 400);
 
-    let page = crm(d.as_cert("eu-app").await)
-        .list(proto::ListRequest {
-            tenant: "cn-hq".into(),
-            object: "contact".into(),
-            page_size: 1000,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let page = contacts_seen_from_frankfurt(&d).await;
     let told = |i: &proto::RecordResponse| &page.decisions[i.decision_index as usize];
     let answered: Vec<&str> = page
         .items

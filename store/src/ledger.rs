@@ -117,7 +117,7 @@ pub(crate) struct Columns<'t> {
 
 impl<'t> Columns<'t> {
     /// The columns of `t`, its field actions as `sets` names them.
-    fn of(t: &'t Transfer, sets: &mut NewFieldSets<'t>) -> Self {
+    fn of(t: &'t Transfer, sets: &mut FieldSetsToWrite<'t>) -> Self {
         let b = |v: &'t String| Some(Cow::Borrowed(v.as_str()));
         let json = |v: String| Some(Cow::Owned(v));
         Self {
@@ -152,13 +152,13 @@ impl<'t> Columns<'t> {
 /// A route's records mostly share a shape, so an entry whose list equals the previous entry's
 /// reuses its column without serializing and hashing the list again.
 #[derive(Default)]
-struct NewFieldSets<'t> {
+struct FieldSetsToWrite<'t> {
     last: Option<(&'t [FieldAction], String)>,
     /// (id, JSON) of each distinct set, in order of first use.
     sets: Vec<(String, String)>,
 }
 
-impl<'t> NewFieldSets<'t> {
+impl<'t> FieldSetsToWrite<'t> {
     fn column(&mut self, fields: &'t [FieldAction]) -> String {
         if let Some((last, column)) = &self.last
             && *last == fields
@@ -292,7 +292,7 @@ impl Tx {
             .await?;
         let mut seqs = Vec::with_capacity(transfers.len());
         let mut rows = Vec::with_capacity(transfers.len());
-        let mut sets = NewFieldSets::default();
+        let mut sets = FieldSetsToWrite::default();
         for t in transfers {
             seq += 1;
             let cols = Columns::of(t, &mut sets);

@@ -19,7 +19,7 @@ pub(super) struct Crm(pub(super) Arc<Gate>);
 fn seen_proto(s: Seen) -> proto::RecordResponse {
     proto::RecordResponse {
         record: s.record.as_ref().map(record_proto),
-        decision: s.decision,
+        decision: s.decision.map(Arc::unwrap_or_clone),
         decision_index: 0,
     }
 }
@@ -30,9 +30,10 @@ fn seen_proto(s: Seen) -> proto::RecordResponse {
 const DECISIONS_SEARCHED: usize = 16;
 
 /// The index of `d` among a List page's `decisions`, added if not among the latest.
-fn decision_index(decisions: &mut Vec<proto::Decision>, d: proto::Decision) -> u32 {
+fn decision_index(decisions: &mut Vec<Arc<proto::Decision>>, d: Arc<proto::Decision>) -> u32 {
     let from = decisions.len().saturating_sub(DECISIONS_SEARCHED);
-    let index = match decisions[from..].iter().rposition(|known| *known == d) {
+    let same = |known: &Arc<proto::Decision>| Arc::ptr_eq(known, &d) || **known == *d;
+    let index = match decisions[from..].iter().rposition(same) {
         Some(i) => from + i,
         None => {
             decisions.push(d);
@@ -139,7 +140,7 @@ impl CrmService for Crm {
         Ok(Response::new(proto::ListResponse {
             items,
             next_cursor,
-            decisions,
+            decisions: decisions.into_iter().map(Arc::unwrap_or_clone).collect(),
         }))
     }
 
@@ -354,7 +355,7 @@ async fn watch_change(
         } else {
             seen.record.as_ref().map(record_proto)
         },
-        decision: seen.decision,
+        decision: seen.decision.map(Arc::unwrap_or_clone),
     }))
 }
 

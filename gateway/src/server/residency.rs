@@ -37,8 +37,9 @@ pub struct Gate {
 pub struct Seen {
     /// The record as it crosses (`None` when blocked).
     pub record: Option<Record>,
-    /// The decision, for reads across a border.
-    pub decision: Option<proto::Decision>,
+    /// The decision, for reads across a border: shared by the records of a read that were
+    /// decided alike, so it is built once.
+    pub decision: Option<Arc<proto::Decision>>,
     /// The id as it crossed (tokenized when it holds personal data).
     pub id: String,
 }
@@ -266,6 +267,7 @@ impl Gate {
             .collect_vault(true)
             .with_now(c.now.clone());
         let mut outcome = Outcome::default();
+        let mut last: Option<Arc<proto::Decision>> = None;
         out.log.reserve(items.len());
         for item in items {
             let mut record = record(item)?;
@@ -287,9 +289,14 @@ impl Gate {
                 out.vault
                     .extend(seal_vault(self.rt.keys(), &mut outcome).map_err(internal)?);
             }
+            let decision = match last.take() {
+                Some(d) if tells(&d, &entry) => d,
+                _ => Arc::new(decision_of(&entry)),
+            };
+            last = Some(decision.clone());
             out.answers.extend(respond(Seen {
                 id: record.id.clone(),
-                decision: Some(decision_of(&entry)),
+                decision: Some(decision),
                 record: transfer.then_some(record),
             }));
             out.log.push(entry);
@@ -359,6 +366,17 @@ fn in_halves<T: Send, U: Send>(mut items: Vec<T>, f: impl Fn(Vec<T>) -> U + Sync
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         vec![first, second]
     })
+}
+
+/// Whether `d` says what the entry `t` of the same read holds (the route and policy version
+/// are the read's).
+fn tells(d: &proto::Decision, t: &dss_store::ledger::Transfer) -> bool {
+    d.decision == t.decision
+        && d.reasons == t.reasons
+        && d.fields.len() == t.fields.len()
+        && d.fields.iter().zip(&t.fields).all(|(a, b)| {
+            a.path == b.path && a.class == b.class && a.action == b.action && a.rule == b.rule
+        })
 }
 
 /// The decision message of a transfer-log entry: what the caller is told is what the log

@@ -193,11 +193,12 @@ impl Decider<'_> {
 
 /// The head-count thresholds of the origin jurisdiction that the pipeline's conditions do not
 /// meet, and the distinct data subjects the origin region sent to the destination jurisdiction
-/// since 1 January (counted from the transfer log's subject tokens).
+/// since 1 January (counted from the subject tokens of the log's transfers).
 pub(crate) struct HeadCount {
     thresholds: Vec<SubjectThreshold>,
     dest: String,
-    since: String,
+    /// The calendar year counted (UTC), as in the log's timestamps.
+    year: i32,
     count: u64,
     /// Subjects of the batch in hand already counted.
     known: HashSet<String>,
@@ -228,9 +229,11 @@ impl HeadCount {
         if thresholds.is_empty() {
             return Ok(None);
         }
-        let since = format!("{}-01-01T00:00:00Z", &dss_core::time::now_rfc3339()[..4]);
+        let year = dss_core::time::now_rfc3339()[..4]
+            .parse()
+            .expect("an RFC 3339 time starts with its year");
         let count = origin
-            .subjects_transferred(p.route.from.as_str(), dest, &since)
+            .subjects_transferred(p.route.from.as_str(), dest, year)
             .await
             .map_err(|error| RunError::Store {
                 region: p.route.from.to_string(),
@@ -239,7 +242,7 @@ impl HeadCount {
         Ok(Some(Self {
             thresholds,
             dest: dest.to_owned(),
-            since,
+            year,
             count,
             known: HashSet::new(),
             recent: VecDeque::new(),
@@ -271,7 +274,7 @@ impl HeadCount {
         tokens: &[String],
     ) -> Result<(), StoreError> {
         self.known = origin
-            .subjects_already_transferred(region, &self.dest, &self.since, tokens)
+            .subjects_already_transferred(region, &self.dest, self.year, tokens)
             .await?;
         if self.recent.len() == RECENT_BATCHES {
             self.recent.pop_front();
@@ -296,10 +299,10 @@ impl HeadCount {
             Some(t) => outcome.block_with(
                 rule,
                 format!(
-                    "{} distinct data subjects sent to {} since {} reach the threshold of {}{}: `{}` is required",
+                    "{} distinct data subjects sent to {} since {}-01-01 reach the threshold of {}{}: `{}` is required",
                     self.count,
                     self.dest,
-                    &self.since[..10],
+                    self.year,
                     t.subjects,
                     t.source.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(),
                     t.requires.as_str()
@@ -342,7 +345,7 @@ mod tests {
                 source: None,
             }],
             dest: "CN".into(),
-            since: "2026-01-01T00:00:00Z".into(),
+            year: 2026,
             count: 0,
             known: HashSet::new(),
             recent: VecDeque::new(),

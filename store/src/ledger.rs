@@ -182,44 +182,44 @@ impl<'t> FieldSetsToWrite<'t> {
 
 impl Store {
     /// Distinct data subjects (tokens) whose records `region` transferred to jurisdiction
-    /// `dest` at or after `since` (RFC 3339): the head-count that transfer thresholds count.
+    /// `dest` in calendar `year` (UTC): the head-count that transfer thresholds count.
     pub async fn subjects_transferred(
         &self,
         region: &str,
         dest: &str,
-        since: &str,
+        year: i32,
     ) -> Result<u64, StoreError> {
         let n = self
             .db()
             .first(
-                "SELECT COUNT(DISTINCT subject) FROM transfer_log WHERE region = $1 AND dest_jurisdiction = $2 \
-                 AND decision = 'transfer' AND subject IS NOT NULL AND ts >= $3",
-                &args![region, dest, since],
+                "SELECT COUNT(*) FROM transfer_subjects WHERE region = $1 AND dest_jurisdiction = $2 AND year = $3",
+                &args![region, dest, &year.to_string()],
                 |r| r.int(0),
             )
             .await?;
         Ok(n.unwrap_or(0) as u64)
     }
 
-    /// Which of `subjects` (tokens) `region` already transferred to `dest` at or after `since`.
+    /// Which of `subjects` (tokens) `region` already transferred to `dest` in `year`.
     pub async fn subjects_already_transferred(
         &self,
         region: &str,
         dest: &str,
-        since: &str,
+        year: i32,
         subjects: &[String],
     ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let year = year.to_string();
         let mut known = std::collections::HashSet::new();
         for chunk in subjects.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT DISTINCT subject FROM transfer_log WHERE subject IN ({}) AND region = $1 \
-                 AND dest_jurisdiction = $2 AND decision = 'transfer' AND ts >= $3",
+                "SELECT subject FROM transfer_subjects WHERE region = $1 AND dest_jurisdiction = $2 \
+                 AND year = $3 AND subject IN ({})",
                 (0..chunk.len())
                     .map(|i| format!("${}", i + 4))
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let mut args: Vec<Arg<'_>> = args![region, dest, since].into();
+            let mut args: Vec<Arg<'_>> = args![region, dest, &year].into();
             args.extend(chunk.iter().map(Arg::from));
             known.extend(
                 self.db()
@@ -328,6 +328,32 @@ impl Tx {
             }
             tx.exec(&sql, &args).await?;
         }
+        // Head-counts: each (destination, year, subject) sent, once; sorted, so that the
+        // lookups walk the table in order.
+        let mut heads: Vec<(&str, &str, &str)> = transfers
+            .iter()
+            .filter(|t| t.decision == "transfer")
+            .filter_map(|t| {
+                let subject = t.subject.as_deref()?;
+                Some((t.dest_jurisdiction.as_str(), year_of(&t.timestamp), subject))
+            })
+            .collect();
+        heads.sort_unstable();
+        heads.dedup();
+        for chunk in heads.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row(
+                backend,
+                "transfer_subjects (region, dest_jurisdiction, year, subject)",
+                4,
+                chunk.len(),
+                "ON CONFLICT (region, dest_jurisdiction, year, subject) DO NOTHING",
+            );
+            let args: Vec<Arg<'_>> = chunk
+                .iter()
+                .flat_map(|&(dest, year, subject)| args![region, dest, year, subject])
+                .collect();
+            tx.exec(&sql, &args).await?;
+        }
         tx.exec(
             "UPDATE transfer_log_heads SET seq = $2, hash = $3 WHERE region = $1",
             &args![region, seq, &prev],
@@ -335,6 +361,12 @@ impl Tx {
         .await?;
         Ok(seqs)
     }
+}
+
+/// The calendar year of an RFC 3339 timestamp (its first four characters), as the report
+/// and the head-counts group by.
+fn year_of(timestamp: &str) -> &str {
+    timestamp.get(..4).unwrap_or(timestamp)
 }
 
 /// The columns [`decode`] reads, in order, from [`ENTRIES`]: field actions as their JSON

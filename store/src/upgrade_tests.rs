@@ -58,3 +58,47 @@ async fn a_schema_5_store_keeps_its_pending_outbox_rows_and_its_subjects_tokens(
     );
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schema_7_log_is_head_counted_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    // Two transfers of subject a (2026), one of b in 2025, a block of c, a subject-less entry.
+    let row = |seq: i64, ts: &str, subject: &str, decision: &str| {
+        format!(
+            "INSERT INTO transfer_log VALUES ('eu', {seq}, '{ts}', 'p', 'r', 'eu', 'DE', 'hq', 'CN', \
+             'contact', 'c{seq}', {subject}, '{decision}', '[]', '[]', NULL, '[]', 'v', 'h{}', 'h{seq}');",
+            seq - 1
+        )
+    };
+    let rows = [
+        row(1, "2026-02-01T00:00:00Z", "'tok_a'", "transfer"),
+        row(2, "2026-03-01T00:00:00Z", "'tok_a'", "transfer"),
+        row(3, "2025-03-01T00:00:00Z", "'tok_b'", "transfer"),
+        row(4, "2026-03-01T00:00:00Z", "'tok_c'", "block"),
+        row(5, "2026-03-01T00:00:00Z", "NULL", "transfer"),
+    ]
+    .concat();
+    old_store(&path, 7, Box::leak(rows.into_boxed_str())).await;
+
+    let store = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.subjects_transferred("eu", "CN", 2026).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.subjects_transferred("eu", "CN", 2025).await.unwrap(),
+        1
+    );
+    let asked = ["tok_a", "tok_b", "tok_c"].map(String::from);
+    assert_eq!(
+        store
+            .subjects_already_transferred("eu", "CN", 2026, &asked)
+            .await
+            .unwrap(),
+        ["tok_a".to_owned()].into()
+    );
+    store.close().await;
+}

@@ -532,7 +532,7 @@ async fn verification_crosses_pages_and_keeps_exact_texts(store: Store) {
     assert_eq!(seq, 2050, "{what}");
 }
 
-async fn subjects_are_counted_per_destination_since_a_date(store: Store) {
+async fn subjects_are_counted_per_destination_and_year(store: Store) {
     let mut log: Vec<Transfer> = (1..=6).map(transfer).collect();
     log[1].subject = log[0].subject.clone(); // the same person twice
     log[2].decision = "block".into(); // not sent: not counted
@@ -541,30 +541,52 @@ async fn subjects_are_counted_per_destination_since_a_date(store: Store) {
     let mut tx = store.begin().await.unwrap();
     tx.append_transfers("eu-frankfurt", &log).await.unwrap();
     tx.commit().await.unwrap();
-    let since = "2026-01-01T00:00:00Z";
+    let count = |region: &'static str, dest: &'static str, year| {
+        let store = store.clone();
+        async move {
+            store
+                .subjects_transferred(region, dest, year)
+                .await
+                .unwrap()
+        }
+    };
     // Subjects 1 and 6 (subject 1 twice).
-    assert_eq!(
-        store
-            .subjects_transferred("eu-frankfurt", "CN", since)
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(count("eu-frankfurt", "CN", 2026).await, 2);
+    assert_eq!(count("eu-frankfurt", "CN", 2025).await, 1);
+    assert_eq!(count("eu-frankfurt", "HK", 2026).await, 1);
     let asked: Vec<String> = log.iter().filter_map(|t| t.subject.clone()).collect();
-    let mut known: Vec<String> = store
-        .subjects_already_transferred("eu-frankfurt", "CN", since, &asked)
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
-    known.sort();
+    let known = |year| {
+        let (store, asked) = (store.clone(), asked.clone());
+        async move {
+            let mut known: Vec<String> = store
+                .subjects_already_transferred("eu-frankfurt", "CN", year, &asked)
+                .await
+                .unwrap()
+                .into_iter()
+                .collect();
+            known.sort();
+            known
+        }
+    };
     assert_eq!(
-        known,
+        known(2026).await,
         [
             log[0].subject.clone().unwrap(),
             log[5].subject.clone().unwrap()
         ]
     );
+    assert_eq!(known(2025).await, [log[4].subject.clone().unwrap()]);
+
+    // A later append: subject 1 again counts once; subject 3, blocked before, now sent; another
+    // region's log counts apart.
+    let again = vec![log[0].clone(), transfer(3)];
+    let mut tx = store.begin().await.unwrap();
+    tx.append_transfers("eu-frankfurt", &again).await.unwrap();
+    tx.append_transfers("ap-hongkong", &again).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count("eu-frankfurt", "CN", 2026).await, 3);
+    assert_eq!(count("ap-hongkong", "CN", 2026).await, 2);
+    assert_eq!(known(2026).await.len(), 3);
 }
 
 async fn field_actions_are_stored_once_per_list_and_checked_by_verify(store: Store) {
@@ -639,7 +661,7 @@ store_suite!(
     records_are_idempotent_by_version_and_feed_changes_in_order,
     outbox_rows_and_log_entries_commit_or_roll_back_together,
     checkpoints_vault_and_dead_letters,
-    subjects_are_counted_per_destination_since_a_date,
+    subjects_are_counted_per_destination_and_year,
     verification_crosses_pages_and_keeps_exact_texts,
     field_actions_are_stored_once_per_list_and_checked_by_verify,
 );

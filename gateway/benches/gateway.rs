@@ -277,6 +277,9 @@ gateway:
                 .unwrap()
                 .into_inner();
             lists.push(t.elapsed());
+            if std::env::var_os("DSS_BENCH_TRACE").is_some() {
+                eprintln!("list {:?}", t.elapsed());
+            }
             assert_eq!(page.items.len(), 1000);
             bytes = prost::Message::encoded_len(&page);
         }

@@ -192,7 +192,7 @@ impl Store {
         let n = self
             .db()
             .first(
-                "SELECT COUNT(*) FROM transfer_subjects WHERE region = $1 AND dest_jurisdiction = $2 AND year = $3",
+                "SELECT subjects FROM transfer_subject_counts WHERE region = $1 AND dest_jurisdiction = $2 AND year = $3",
                 &args![region, dest, &year.to_string()],
                 |r| r.int(0),
             )
@@ -340,19 +340,32 @@ impl Tx {
             .collect();
         heads.sort_unstable();
         heads.dedup();
-        for chunk in heads.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(
-                backend,
-                "transfer_subjects (region, dest_jurisdiction, year, subject)",
-                4,
-                chunk.len(),
-                "ON CONFLICT (region, dest_jurisdiction, year, subject) DO NOTHING",
-            );
-            let args: Vec<Arg<'_>> = chunk
-                .iter()
-                .flat_map(|&(dest, year, subject)| args![region, dest, year, subject])
-                .collect();
-            tx.exec(&sql, &args).await?;
+        for group in heads.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let (dest, year, _) = group[0];
+            let mut new = 0;
+            for chunk in group.chunks(ROWS_PER_STATEMENT) {
+                let sql = multi_row(
+                    backend,
+                    "transfer_subjects (region, dest_jurisdiction, year, subject)",
+                    4,
+                    chunk.len(),
+                    "ON CONFLICT (region, dest_jurisdiction, year, subject) DO NOTHING",
+                );
+                let args: Vec<Arg<'_>> = chunk
+                    .iter()
+                    .flat_map(|&(dest, year, subject)| args![region, dest, year, subject])
+                    .collect();
+                new += tx.exec(&sql, &args).await?;
+            }
+            if new > 0 {
+                tx.exec(
+                    "INSERT INTO transfer_subject_counts (region, dest_jurisdiction, year, subjects) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (region, dest_jurisdiction, year) \
+                     DO UPDATE SET subjects = transfer_subject_counts.subjects + excluded.subjects",
+                    &args![region, dest, year, new as i64],
+                )
+                .await?;
+            }
         }
         tx.exec(
             "UPDATE transfer_log_heads SET seq = $2, hash = $3 WHERE region = $1",

@@ -248,6 +248,15 @@ impl Record {
             serde_json::from_slice(bytes).map_err(|e| RecordError(redacted_json_error(&e)))
         })
     }
+
+    /// The data subject's id in a record's JSON (`subject.id`), read without parsing the rest:
+    /// what head-counts look up before the records are decided.
+    pub fn subject_id_in_json(json: &str) -> Option<String> {
+        use sonic_rs::JsonValueTrait as _;
+        sonic_rs::get_from_str(json, ["subject", "id"])
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    }
 }
 
 /// A serde_json error message without any echoed input value.

@@ -9,7 +9,8 @@
 //! 3. a residency-aware List of 1,000 contacts across a border (Beijing → Frankfurt caller):
 //!    every record through the policy plan, the reads written to the transfer log.
 //!
-//! `--only` runs one of the three (e.g. under a profiler); `--only list` then lists 300 times.
+//! `--only` runs one of the three (e.g. under a profiler); `--only list` then lists 300 times
+//! and prints the median of each tenth of the run, as the transfer log grows by 1,000 a List.
 //!
 //! The process allocates with mimalloc, as the `dss` binary does.
 
@@ -277,11 +278,23 @@ gateway:
                 .unwrap()
                 .into_inner();
             lists.push(t.elapsed());
-            if std::env::var_os("DSS_BENCH_TRACE").is_some() {
-                eprintln!("list {:?}", t.elapsed());
-            }
             assert_eq!(page.items.len(), 1000);
             bytes = prost::Message::encoded_len(&page);
+        }
+        if only.is_some() {
+            // The log grows by 1,000 entries a List: whether the time grows with it.
+            let tenths: Vec<String> = lists
+                .chunks(times / 10)
+                .map(|c| {
+                    let mut c = c.to_vec();
+                    c.sort();
+                    format!("{:.1}", us(percentile(&c, 0.5)) / 1000.0)
+                })
+                .collect();
+            println!(
+                "list medians by tenth of the run (ms): {}",
+                tenths.join(" ")
+            );
         }
         lists.sort();
         println!(

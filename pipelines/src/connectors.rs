@@ -1,7 +1,7 @@
 //! Sources and sinks of the connectors `dss run` provides: `crm` (a tenant of the CRM domain
 //! store) and `file` (JSON Lines or CSV, [`crate::file`]).
 
-use dss_core::ObjectKind;
+use dss_core::{ObjectKind, Record};
 use dss_policies::pipeline::{Connector, Pipeline};
 use dss_store::outbox::OutboxRow;
 use dss_store::records::RecordRow;
@@ -170,7 +170,7 @@ impl Sink {
                     .iter()
                     .map(|row| {
                         (row.op != "delete")
-                            .then(|| subject_of(&row.body))
+                            .then(|| Record::subject_id_in_json(&row.body))
                             .flatten()
                     })
                     .collect();
@@ -198,14 +198,6 @@ impl Sink {
             Sink::File(file) => file.write(rows).map(drop).map_err(SinkError::File),
         }
     }
-}
-
-/// The data subject's key in a record's JSON (`subject.id`), if it has one.
-pub(crate) fn subject_of(body: &str) -> Option<String> {
-    use sonic_rs::JsonValueTrait as _;
-    sonic_rs::get_from_str(body, ["subject", "id"])
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
 }
 
 /// Why a sink failed.

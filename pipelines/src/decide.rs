@@ -191,10 +191,11 @@ impl Decider<'_> {
     }
 }
 
-/// The head-count thresholds of the origin jurisdiction that the pipeline's conditions do not
+/// The head-count thresholds of the origin jurisdiction that a route's conditions do not
 /// meet, and the distinct data subjects the origin region sent to the destination jurisdiction
-/// since 1 January (counted from the subject tokens of the log's transfers).
-pub(crate) struct HeadCount {
+/// since 1 January (counted from the subject tokens of the log's transfers). Pipelines and the
+/// gateway's reads across a border admit subjects through it.
+pub struct HeadCount {
     thresholds: Vec<SubjectThreshold>,
     dest: String,
     /// The calendar year counted (UTC), as in the log's timestamps.
@@ -211,19 +212,21 @@ pub(crate) struct HeadCount {
 const RECENT_BATCHES: usize = 3;
 
 impl HeadCount {
-    pub(crate) async fn start(
+    /// The head count of `planner`'s route into jurisdiction `dest`, read from the origin
+    /// region's store; `None` when the route's conditions meet every threshold.
+    pub async fn start(
         rt: &Runtime,
-        p: &Pipeline,
         planner: &Planner,
         origin: &Store,
         dest: &str,
-    ) -> Result<Option<Self>, RunError> {
+    ) -> Result<Option<Self>, StoreError> {
         let set = &rt.config().set;
+        let route = planner.route();
         let thresholds: Vec<SubjectThreshold> = set
             .jurisdiction(planner.origin())
             .subject_thresholds
             .iter()
-            .filter(|t| !p.route.conditions.contains(&t.requires))
+            .filter(|t| !route.conditions.contains(&t.requires))
             .cloned()
             .collect();
         if thresholds.is_empty() {
@@ -233,12 +236,8 @@ impl HeadCount {
             .parse()
             .expect("an RFC 3339 time starts with its year");
         let count = origin
-            .subjects_transferred(p.route.from.as_str(), dest, year)
-            .await
-            .map_err(|error| RunError::Store {
-                region: p.route.from.to_string(),
-                error,
-            })?;
+            .subjects_transferred(route.from.as_str(), dest, year)
+            .await?;
         Ok(Some(Self {
             thresholds,
             dest: dest.to_owned(),
@@ -261,13 +260,21 @@ impl HeadCount {
         let tokens: Vec<String> = changes
             .iter()
             .filter_map(|c| c.body.as_ref().ok())
-            .filter_map(|b| crate::connectors::subject_of(b))
+            .filter_map(|b| Record::subject_id_in_json(b))
             .map(|id| rt.subject_token(&id))
             .collect();
         self.prefetch_tokens(origin, region, &tokens).await
     }
 
-    async fn prefetch_tokens(
+    /// Whether admitting `new` more subjects could reach a threshold: when not, no record
+    /// of them can be blocked, and looking up which were counted before is not needed.
+    pub fn may_reach(&self, new: usize) -> bool {
+        let most = self.count.saturating_add(new as u64);
+        self.thresholds.iter().any(|t| most > t.subjects)
+    }
+
+    /// Looks up which of `tokens` `region` counted before (a batch's subjects).
+    pub async fn prefetch_tokens(
         &mut self,
         origin: &Store,
         region: &str,
@@ -288,7 +295,7 @@ impl HeadCount {
 
     /// Counts the outcome's subject if it is new this year, or blocks the record when counting
     /// it would pass a threshold whose condition is not met.
-    fn admit(&mut self, outcome: &mut Outcome, rule: RuleRef) {
+    pub fn admit(&mut self, outcome: &mut Outcome, rule: RuleRef) {
         let Some(token) = &outcome.subject_token else {
             return;
         };
@@ -370,5 +377,33 @@ mod tests {
             .unwrap();
         hc.admit(&mut third, rule());
         assert_eq!(third.decision, Decision::Block, "past the threshold");
+    }
+
+    /// `may_reach(n)` is false only when admitting `n` new subjects in a row blocks none: the
+    /// gateway then skips looking them up.
+    #[test]
+    fn may_reach_says_whether_admitting_that_many_could_block_one() {
+        for (count, new) in [(0, 5), (3, 2), (3, 3), (5, 0), (5, 1), (9, 1)] {
+            let mut hc = HeadCount {
+                thresholds: vec![SubjectThreshold {
+                    subjects: 5,
+                    requires: dss_policies::Condition::SecurityAssessment,
+                    source: None,
+                }],
+                dest: "CN".into(),
+                year: 2026,
+                count,
+                known: HashSet::new(),
+                recent: VecDeque::new(),
+            };
+            let mut blocked = false;
+            for i in 0..new {
+                let mut outcome = transfer_of(&format!("tok-{i}"));
+                hc.admit(&mut outcome, RuleRef::Rule(0));
+                blocked |= outcome.decision == Decision::Block;
+            }
+            let fresh = HeadCount { count, ..hc };
+            assert_eq!(fresh.may_reach(new), blocked, "{count} counted, {new} new");
+        }
     }
 }

@@ -24,4 +24,5 @@ pub mod seed;
 mod stages;
 
 pub use config::Config;
+pub use decide::HeadCount;
 pub use runtime::{Leg, RouteSummary, RunError, Runtime, seal_vault, transfer_entry};

@@ -305,7 +305,9 @@ impl Runtime {
         let planner = Planner::new(self.config.set.clone(), p.route.clone())?;
         let set = &self.config.set;
         let dest_j = set.jurisdiction(planner.destination()).code.to_string();
-        let head_count = HeadCount::start(self, p, &planner, origin, &dest_j).await?;
+        let head_count = HeadCount::start(self, &planner, origin, &dest_j)
+            .await
+            .map_err(oerr)?;
         let mut decider = Decider {
             p,
             set,

@@ -108,24 +108,19 @@ impl CrmService for Crm {
         };
         let answers = self
             .0
-            .read_each(
-                &caller,
-                page,
-                |listed| listed.record().map_err(internal),
-                |mut seen| {
-                    // Filters see what the caller sees: a transformed value matches only as
-                    // transformed, so a filter cannot probe a masked one.
-                    let kept = q.filters.iter().all(|f| {
-                        seen.record.as_ref().is_some_and(|r| {
-                            field_text(r, &f.path).as_deref() == Some(f.equals.as_str())
-                        })
-                    });
-                    kept.then(|| {
-                        let decision = seen.decision.take();
-                        (seen_proto(seen), decision)
+            .read_each(&caller, page, |mut seen| {
+                // Filters see what the caller sees: a transformed value matches only as
+                // transformed, so a filter cannot probe a masked one.
+                let kept = q.filters.iter().all(|f| {
+                    seen.record.as_ref().is_some_and(|r| {
+                        field_text(r, &f.path).as_deref() == Some(f.equals.as_str())
                     })
-                },
-            )
+                });
+                kept.then(|| {
+                    let decision = seen.decision.take();
+                    (seen_proto(seen), decision)
+                })
+            })
             .await?;
         let mut decisions = Vec::new();
         let items = answers

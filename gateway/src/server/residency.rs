@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use dss_core::Record;
 use dss_pipelines::gateway_config::Caller;
-use dss_pipelines::{Leg, Runtime, seal_vault, transfer_entry};
-use dss_policies::{Decision, Evaluator, Outcome, Planner, RouteSpec, Scanner};
+use dss_pipelines::{HeadCount, Leg, Runtime, seal_vault, transfer_entry};
+use dss_policies::{Decision, Evaluator, Outcome, Planner, RouteSpec, RuleRef, Scanner};
 use dss_store::Store;
+use dss_store::records::Listed;
 use tonic::Status;
 
 use super::limits::Limits;
@@ -175,18 +176,22 @@ impl Gate {
     /// jurisdiction; across a border, decided by the route's plan, with every decision logged
     /// (and the tokens made kept in this region's vault) in one transaction before returning.
     pub async fn read(&self, caller: &Caller, records: Vec<Record>) -> Result<Vec<Seen>, Status> {
-        self.read_each(caller, records, Ok, Some).await
+        self.read_each(caller, records, Some).await
     }
 
-    /// [`Gate::read`] of many items at once: `record` makes each item's record, `respond`
-    /// turns what the caller may see into the answer (or drops it). A large read is decided in
-    /// two halves, one on another thread, so that it uses both cores; the answers keep the
-    /// items' order, and nothing is returned before the log is committed.
-    pub async fn read_each<T: Send, U: Send>(
+    /// [`Gate::read`] of many items at once: `respond` turns what the caller may see into the
+    /// answer (or drops it). A large read is decided in two halves, one on another thread, so
+    /// that it uses both cores; the answers keep the items' order, and nothing is returned
+    /// before the log is committed.
+    ///
+    /// Across a border, the origin jurisdiction's head-count thresholds apply as they do to a
+    /// pipeline: past one whose condition the caller's route lacks, the records of subjects
+    /// not yet counted this year are blocked. When the read's subjects cannot reach a
+    /// threshold, nothing is looked up; otherwise the read is decided in order on one thread.
+    pub async fn read_each<T: ReadItem, U: Send>(
         &self,
         caller: &Caller,
         items: Vec<T>,
-        record: impl Fn(T) -> Result<Record, Status> + Sync,
         respond: impl Fn(Seen) -> Option<U> + Sync,
     ) -> Result<Vec<U>, Status> {
         let crossing = if self.crosses(caller) {
@@ -194,10 +199,17 @@ impl Gate {
         } else {
             None
         };
+        let heads = match &crossing {
+            Some(c) => self.head_count(c, &items).await?,
+            None => None,
+        };
+        let decide = |half| self.decide(crossing.as_ref(), heads.as_ref(), half, &respond);
+        let halves = match heads {
+            Some(_) => vec![decide(items)],
+            None => in_halves(items, decide),
+        };
         let mut read = Decided::default();
-        for half in in_halves(items, |half| {
-            self.decide(crossing.as_ref(), half, &record, &respond)
-        }) {
+        for half in halves {
             read.append(half?);
         }
         let Some(crossing) = crossing else {
@@ -231,12 +243,42 @@ impl Gate {
         })
     }
 
-    /// Decides `items` in order: untouched without a crossing, else through its plan.
-    fn decide<T, U>(
+    /// The head count a read across the border `c` admits its subjects through, when one of
+    /// them could reach a threshold: with the subjects of `items` already counted looked up.
+    async fn head_count<T: ReadItem>(
+        &self,
+        c: &Crossing,
+        items: &[T],
+    ) -> Result<Option<std::sync::Mutex<HeadCount>>, Status> {
+        let Some(mut heads) = HeadCount::start(&self.rt, &c.planner, &self.store, &c.dest_j)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        // Each item names one subject at most.
+        if !heads.may_reach(items.len()) {
+            return Ok(None);
+        }
+        let tokens: Vec<String> = items
+            .iter()
+            .filter_map(ReadItem::subject_id)
+            .map(|id| self.rt.subject_token(&id))
+            .collect();
+        heads
+            .prefetch_tokens(&self.store, &self.region, &tokens)
+            .await
+            .map_err(internal)?;
+        Ok(Some(std::sync::Mutex::new(heads)))
+    }
+
+    /// Decides `items` in order: untouched without a crossing, else through its plan (and
+    /// `heads`, when given).
+    fn decide<T: ReadItem, U>(
         &self,
         crossing: Option<&Crossing>,
+        heads: Option<&std::sync::Mutex<HeadCount>>,
         items: Vec<T>,
-        record: &impl Fn(T) -> Result<Record, Status>,
         respond: &impl Fn(Seen) -> Option<U>,
     ) -> Result<Decided<U>, Status> {
         let mut out = Decided {
@@ -245,7 +287,7 @@ impl Gate {
         };
         let Some(c) = crossing else {
             for item in items {
-                let r = record(item)?;
+                let r = item.into_record()?;
                 out.answers.extend(respond(Seen {
                     id: r.id.clone(),
                     record: Some(r),
@@ -270,8 +312,12 @@ impl Gate {
         let mut last: Option<Arc<proto::Decision>> = None;
         out.log.reserve(items.len());
         for item in items {
-            let mut record = record(item)?;
+            let mut record = item.into_record()?;
             evaluator.evaluate(&mut record, &mut outcome);
+            if let Some(heads) = heads {
+                let rule = RuleRef::Level(c.planner.origin());
+                heads.lock().expect("head count").admit(&mut outcome, rule);
+            }
             let transfer = outcome.decision == Decision::Transfer;
             let decision = if transfer { "transfer" } else { "block" };
             let entry = transfer_entry(set, route, leg, &record, &outcome, decision);
@@ -302,6 +348,32 @@ impl Gate {
             out.log.push(entry);
         }
         Ok(out)
+    }
+}
+
+/// An item of a read: a record, or a stored one parsed when decided.
+pub trait ReadItem: Send {
+    /// The data subject's id, read before deciding (for head-counts).
+    fn subject_id(&self) -> Option<String>;
+    /// The record.
+    fn into_record(self) -> Result<Record, Status>;
+}
+
+impl ReadItem for Record {
+    fn subject_id(&self) -> Option<String> {
+        self.subject.as_ref()?.id.clone()
+    }
+    fn into_record(self) -> Result<Record, Status> {
+        Ok(self)
+    }
+}
+
+impl ReadItem for Listed {
+    fn subject_id(&self) -> Option<String> {
+        Record::subject_id_in_json(&self.body)
+    }
+    fn into_record(self) -> Result<Record, Status> {
+        self.record().map_err(internal)
     }
 }
 

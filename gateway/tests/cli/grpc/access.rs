@@ -435,6 +435,104 @@ async fn a_large_list_across_the_border_answers_and_logs_every_record_in_feed_or
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_a_head_count_threshold_a_read_from_abroad_blocks_subjects_not_yet_counted() {
+    // The shipped CN threshold (one million people a year) lowered to five; the Frankfurt
+    // caller's route lacks its condition (a security assessment).
+    let policies = crate::policy::copy_of_default_policies();
+    let j = policies.path().join("jurisdictions.yaml");
+    let lowered = std::fs::read_to_string(&j)
+        .unwrap()
+        .replace("subjects: 1000000", "subjects: 5");
+    std::fs::write(&j, lowered).unwrap();
+    let d = Deployment::start_with(&format!("policies: {}", policies.path().display()), "").await;
+    let store = d.rt.store("cn-beijing").unwrap();
+    let year: i32 = dss_core::time::now_rfc3339()[..4].parse().unwrap();
+    let by_threshold = |d: &proto::Decision| {
+        d.decision == "block"
+            && d.reasons.iter().any(|r| {
+                r.contains("distinct data subjects sent to DE since")
+                    && r.contains("reach the threshold of 5")
+                    && r.contains("`security_assessment` is required")
+            })
+    };
+    let sent = |page: &proto::ListResponse| -> Vec<String> {
+        page.items
+            .iter()
+            .filter_map(|i| i.record.as_ref().map(|r| r.id.clone()))
+            .collect()
+    };
+
+    let first = contacts_seen_from_frankfurt(&d).await;
+    assert_eq!(first.items.len(), 30);
+    let blocked = first
+        .items
+        .iter()
+        .filter(|i| by_threshold(&first.decisions[i.decision_index as usize]))
+        .count();
+    assert!(blocked >= 20, "{blocked} of 30 blocked by the threshold");
+    assert_eq!(
+        store
+            .subjects_transferred("cn-beijing", "DE", year)
+            .await
+            .unwrap(),
+        5
+    );
+    let log = store
+        .query_transfers("cn-beijing", &dss_store::ledger::Filter::default(), 0, 1000)
+        .await
+        .unwrap();
+    let people: std::collections::HashSet<_> = log
+        .iter()
+        .filter(|e| e.transfer.decision == "transfer")
+        .filter_map(|e| e.transfer.subject.clone())
+        .collect();
+    assert_eq!(people.len(), 5, "five people crossed");
+    let logged_blocks = log
+        .iter()
+        .filter(|e| {
+            e.transfer
+                .reasons
+                .iter()
+                .any(|r| r.contains("threshold of 5"))
+        })
+        .count();
+    assert_eq!(
+        logged_blocks, blocked,
+        "each block is logged with its reason"
+    );
+
+    // The five counted go on crossing; the others stay blocked, by Get as by List.
+    let again = contacts_seen_from_frankfurt(&d).await;
+    assert_eq!(sent(&again), sent(&first));
+    assert_eq!(
+        store
+            .subjects_transferred("cn-beijing", "DE", year)
+            .await
+            .unwrap(),
+        5
+    );
+    let records: Vec<dss_core::Record> = store
+        .list_records("cn-hq", "contact", 0, 50)
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| l.record().unwrap())
+        .collect();
+    let eu = crm(d.as_cert("eu-app").await);
+    let mut gets = (0, 0);
+    for (r, item) in records.iter().zip(&first.items) {
+        let got = eu.clone().get(get_request(r)).await.unwrap().into_inner();
+        assert_eq!(got.record.is_some(), item.record.is_some(), "{}", r.id);
+        if by_threshold(got.decision.as_ref().unwrap()) {
+            gets.1 += 1;
+        } else {
+            gets.0 += 1;
+        }
+    }
+    assert_eq!(gets.1, blocked, "{gets:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_from_abroad_is_stored_as_it_crossed_or_refused() {
     let d = Deployment::start("").await;
     let mut eu = crm(d.as_cert("eu-app").await);

@@ -37,6 +37,11 @@ pub(crate) struct Deployment {
 impl Deployment {
     /// Starts Beijing's gateway; `extra` is appended to the `gateway` section.
     pub(crate) async fn start(extra: &str) -> Self {
+        Self::start_with("", extra).await
+    }
+
+    /// [`Deployment::start`] with `top` added to the configuration's top level.
+    pub(crate) async fn start_with(top: &str, extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ca = Ca::new("test CA").unwrap();
         let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
@@ -52,6 +57,7 @@ impl Deployment {
                 r#"
 version: 1
 data_dir: data
+{top}
 regions: {{ cn-beijing: {{}}, eu-frankfurt: {{}} }}
 tenants:
   cn-hq: {{ region: cn-beijing, seed: {{ contacts: 30, seed: 7 }} }}

@@ -41,6 +41,24 @@ pub(crate) fn copy_of_default_policies() -> tempfile::TempDir {
     dir
 }
 
+/// A copy of the shipped policy set with China's head-count threshold (one million people a
+/// year, lifted by a security assessment) lowered to `subjects`.
+pub(crate) fn default_policies_with_cn_threshold(subjects: u32) -> tempfile::TempDir {
+    let policies = copy_of_default_policies();
+    let j = policies.path().join("jurisdictions.yaml");
+    let text = std::fs::read_to_string(&j).unwrap();
+    assert!(
+        text.contains("subjects: 1000000"),
+        "the shipped threshold moved"
+    );
+    std::fs::write(
+        &j,
+        text.replace("subjects: 1000000", &format!("subjects: {subjects}")),
+    )
+    .unwrap();
+    policies
+}
+
 /// `dss policy check` of the quickstart pipeline on its records, plus `extra` arguments.
 fn check(extra: &[&str]) -> Output {
     let mut args = vec![

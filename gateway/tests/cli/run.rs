@@ -496,13 +496,7 @@ fn erasing_a_data_subject_deletes_shreds_and_propagates() {
 
 #[test]
 fn past_a_head_count_threshold_further_subjects_are_blocked_until_its_condition_is_met() {
-    // The shipped CN threshold (one million people a year) lowered to five.
-    let policies = super::policy::copy_of_default_policies();
-    let j = policies.path().join("jurisdictions.yaml");
-    let lowered = std::fs::read_to_string(&j)
-        .unwrap()
-        .replace("subjects: 1000000", "subjects: 5");
-    std::fs::write(&j, lowered).unwrap();
+    let policies = super::policy::default_policies_with_cn_threshold(5);
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("dss.yaml");
     let pipeline = |conditions: &str| {

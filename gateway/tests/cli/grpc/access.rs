@@ -436,14 +436,8 @@ async fn a_large_list_across_the_border_answers_and_logs_every_record_in_feed_or
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_a_head_count_threshold_a_read_from_abroad_blocks_subjects_not_yet_counted() {
-    // The shipped CN threshold (one million people a year) lowered to five; the Frankfurt
-    // caller's route lacks its condition (a security assessment).
-    let policies = crate::policy::copy_of_default_policies();
-    let j = policies.path().join("jurisdictions.yaml");
-    let lowered = std::fs::read_to_string(&j)
-        .unwrap()
-        .replace("subjects: 1000000", "subjects: 5");
-    std::fs::write(&j, lowered).unwrap();
+    // The Frankfurt caller's route lacks the threshold's condition (a security assessment).
+    let policies = crate::policy::default_policies_with_cn_threshold(5);
     let d = Deployment::start_with(&format!("policies: {}", policies.path().display()), "").await;
     let store = d.rt.store("cn-beijing").unwrap();
     let year: i32 = dss_core::time::now_rfc3339()[..4].parse().unwrap();

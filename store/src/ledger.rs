@@ -116,8 +116,8 @@ pub(crate) struct Columns<'t> {
 }
 
 impl<'t> Columns<'t> {
-    /// The columns of `t`, its field actions as `sets` names them.
-    fn of(t: &'t Transfer, sets: &mut FieldSetsToWrite<'t>) -> Self {
+    /// The columns of `t`, its lists as `lists` writes them.
+    fn of(t: &'t Transfer, lists: &mut ListColumns<'t>) -> Self {
         let b = |v: &'t String| Some(Cow::Borrowed(v.as_str()));
         let json = |v: String| Some(Cow::Owned(v));
         Self {
@@ -133,10 +133,10 @@ impl<'t> Columns<'t> {
                 b(&t.record_id),
                 t.subject.as_deref().map(Cow::Borrowed),
                 b(&t.decision),
-                json(sets.column(&t.fields)),
-                json(serde_json::to_string(&t.reasons).expect("reasons serialize")),
+                json(lists.fields(&t.fields)),
+                json(lists.reasons(&t.reasons)),
                 t.legal_basis.as_deref().map(Cow::Borrowed),
-                json(serde_json::to_string(&t.conditions).expect("conditions serialize")),
+                json(lists.conditions(&t.conditions)),
                 b(&t.policy_version),
             ],
         }
@@ -147,37 +147,71 @@ impl<'t> Columns<'t> {
         record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version";
 }
 
-/// The `fields` column of entries being appended: the field actions' JSON when no longer than
-/// a set id, else the id of their set, each distinct set kept once for `field_action_sets`.
-/// A route's records mostly share a shape, so an entry whose list equals the previous entry's
-/// reuses its column without serializing and hashing the list again.
-#[derive(Default)]
-struct FieldSetsToWrite<'t> {
-    last: Option<(&'t [FieldAction], String)>,
-    /// (id, JSON) of each distinct set, in order of first use.
-    sets: Vec<(String, String)>,
+/// A column made from a list, reused from the previous entry when its list is equal: the
+/// entries of a read or a batch mostly share their field actions, reasons and conditions, so
+/// each run of equal lists is serialized (and a field-action set hashed) once.
+struct Reused<'t, T: ?Sized> {
+    last: Option<(&'t T, String)>,
 }
 
-impl<'t> FieldSetsToWrite<'t> {
-    fn column(&mut self, fields: &'t [FieldAction]) -> String {
+impl<T: ?Sized> Default for Reused<'_, T> {
+    fn default() -> Self {
+        Self { last: None }
+    }
+}
+
+impl<'t, T: ?Sized + PartialEq> Reused<'t, T> {
+    fn column(&mut self, list: &'t T, make: impl FnOnce(&'t T) -> String) -> String {
         if let Some((last, column)) = &self.last
-            && *last == fields
+            && **last == *list
         {
             return column.clone();
         }
-        let json = serde_json::to_string(fields).expect("fields serialize");
-        let column = if json.len() <= FIELD_SET_ID_LEN {
-            json
-        } else {
-            let id = field_set_id(&json);
-            if !self.sets.iter().any(|(known, _)| *known == id) {
-                self.sets.push((id.clone(), json));
-            }
-            id
-        };
-        self.last = Some((fields, column.clone()));
+        let column = make(list);
+        self.last = Some((list, column.clone()));
         column
     }
+}
+
+/// The list columns of entries being appended. `fields` holds the field actions' JSON when
+/// no longer than a set id, else the id of their set, each distinct set kept once for
+/// `field_action_sets`.
+#[derive(Default)]
+struct ListColumns<'t> {
+    fields: Reused<'t, [FieldAction]>,
+    reasons: Reused<'t, [String]>,
+    conditions: Reused<'t, [String]>,
+    /// (id, JSON) of each distinct field-action set, in order of first use.
+    sets: Vec<(String, String)>,
+}
+
+impl<'t> ListColumns<'t> {
+    fn fields(&mut self, fields: &'t [FieldAction]) -> String {
+        let sets = &mut self.sets;
+        self.fields.column(fields, |fields| {
+            let json = serde_json::to_string(fields).expect("fields serialize");
+            if json.len() <= FIELD_SET_ID_LEN {
+                return json;
+            }
+            let id = field_set_id(&json);
+            if !sets.iter().any(|(known, _)| *known == id) {
+                sets.push((id.clone(), json));
+            }
+            id
+        })
+    }
+
+    fn reasons(&mut self, reasons: &'t [String]) -> String {
+        self.reasons.column(reasons, strings_json)
+    }
+
+    fn conditions(&mut self, conditions: &'t [String]) -> String {
+        self.conditions.column(conditions, strings_json)
+    }
+}
+
+fn strings_json(list: &[String]) -> String {
+    serde_json::to_string(list).expect("strings serialize")
 }
 
 impl Store {
@@ -292,15 +326,15 @@ impl Tx {
             .await?;
         let mut seqs = Vec::with_capacity(transfers.len());
         let mut rows = Vec::with_capacity(transfers.len());
-        let mut sets = FieldSetsToWrite::default();
+        let mut lists = ListColumns::default();
         for t in transfers {
             seq += 1;
-            let cols = Columns::of(t, &mut sets);
+            let cols = Columns::of(t, &mut lists);
             let hash = entry_hash(region, seq, &prev, cols.texts.iter().map(|t| t.as_deref()));
             rows.push((seq, std::mem::replace(&mut prev, hash.clone()), hash, cols));
             seqs.push(seq);
         }
-        for chunk in sets.sets.chunks(ROWS_PER_STATEMENT) {
+        for chunk in lists.sets.chunks(ROWS_PER_STATEMENT) {
             let sql = multi_row(
                 backend,
                 "field_action_sets (id, actions)",

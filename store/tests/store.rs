@@ -598,6 +598,14 @@ async fn field_actions_are_stored_once_per_list_and_checked_by_verify(store: Sto
         action: "block".into(),
         rule: "level:strong:CN".into(),
     });
+    // Reasons and conditions that repeat, change and come back (written once per run of
+    // equal lists): each entry must read back its own.
+    for t in &mut log[1..3] {
+        t.reasons = vec!["held back".into()];
+    }
+    log[4].reasons = vec!["held back".into(), "and why".into()];
+    log[3].conditions = vec![];
+    log[5].conditions = vec!["standard_contract".into(), "regulator_filing".into()];
     let mut tx = store.begin().await.unwrap();
     tx.append_transfers("sets", &log).await.unwrap();
     tx.commit().await.unwrap();

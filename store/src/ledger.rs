@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::db::{Arg, Cells, args};
-use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row};
+use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx};
 
 /// Position of `fields` among the hashed columns ([`Columns::NAMES`]).
 const FIELDS: usize = 11;
@@ -309,7 +309,6 @@ impl Tx {
         region: &str,
         transfers: &[Transfer],
     ) -> Result<Vec<i64>, StoreError> {
-        let backend = self.backend();
         let tx = &mut self.inner;
         tx.exec(
             "INSERT INTO transfer_log_heads (region, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (region) DO NOTHING",
@@ -334,34 +333,30 @@ impl Tx {
             rows.push((seq, std::mem::replace(&mut prev, hash.clone()), hash, cols));
             seqs.push(seq);
         }
-        for chunk in lists.sets.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(
-                backend,
-                "field_action_sets (id, actions)",
-                2,
-                chunk.len(),
-                "ON CONFLICT (id) DO NOTHING",
-            );
-            let args: Vec<Arg<'_>> = chunk
-                .iter()
-                .flat_map(|(id, actions)| args![id, actions])
-                .collect();
-            tx.exec(&sql, &args).await?;
-        }
+        self.insert_rows(
+            "field_action_sets (id, actions)",
+            2,
+            "ON CONFLICT (id) DO NOTHING",
+            &lists.sets,
+            |(id, actions), args| args.extend(args![id, actions]),
+        )
+        .await?;
         let into = format!(
             "transfer_log (region, seq, {}, prev_hash, hash)",
             Columns::NAMES
         );
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(backend, &into, 20, chunk.len(), "");
-            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 20);
-            for (seq, prev_hash, hash, cols) in chunk {
+        self.insert_rows(
+            &into,
+            20,
+            "",
+            &rows,
+            |(seq, prev_hash, hash, cols), args| {
                 args.extend(args![region, *seq]);
                 args.extend(cols.texts.iter().map(|t| Arg::Text(t.as_deref())));
                 args.extend(args![prev_hash, hash]);
-            }
-            tx.exec(&sql, &args).await?;
-        }
+            },
+        )
+        .await?;
         // Head-counts: each (destination, year, subject) sent, once; sorted, so that the
         // lookups walk the table in order.
         let mut heads: Vec<(&str, &str, &str)> = transfers
@@ -376,23 +371,17 @@ impl Tx {
         heads.dedup();
         for group in heads.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             let (dest, year, _) = group[0];
-            let mut new = 0;
-            for chunk in group.chunks(ROWS_PER_STATEMENT) {
-                let sql = multi_row(
-                    backend,
+            let new = self
+                .insert_rows(
                     "transfer_subjects (region, dest_jurisdiction, year, subject)",
                     4,
-                    chunk.len(),
                     "ON CONFLICT (region, dest_jurisdiction, year, subject) DO NOTHING",
-                );
-                let args: Vec<Arg<'_>> = chunk
-                    .iter()
-                    .flat_map(|&(dest, year, subject)| args![region, dest, year, subject])
-                    .collect();
-                new += tx.exec(&sql, &args).await?;
-            }
+                    group,
+                    |&(dest, year, subject), args| args.extend(args![region, dest, year, subject]),
+                )
+                .await?;
             if new > 0 {
-                tx.exec(
+                self.inner.exec(
                     "INSERT INTO transfer_subject_counts (region, dest_jurisdiction, year, subjects) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT (region, dest_jurisdiction, year) \
                      DO UPDATE SET subjects = transfer_subject_counts.subjects + excluded.subjects",
@@ -401,11 +390,12 @@ impl Tx {
                 .await?;
             }
         }
-        tx.exec(
-            "UPDATE transfer_log_heads SET seq = $2, hash = $3 WHERE region = $1",
-            &args![region, seq, &prev],
-        )
-        .await?;
+        self.inner
+            .exec(
+                "UPDATE transfer_log_heads SET seq = $2, hash = $3 WHERE region = $1",
+                &args![region, seq, &prev],
+            )
+            .await?;
         Ok(seqs)
     }
 }

@@ -180,6 +180,31 @@ impl Tx {
         }
     }
 
+    /// Inserts `rows` into `into` (a table and its `cols` columns) with [`multi_row`]
+    /// statements of at most [`ROWS_PER_STATEMENT`] rows, each ending with `suffix` (`""` or an
+    /// `ON CONFLICT` clause); `row` appends one row's `cols` arguments. Returns the rows written.
+    pub(crate) async fn insert_rows<'a, R: Sync>(
+        &mut self,
+        into: &str,
+        cols: usize,
+        suffix: &str,
+        rows: &'a [R],
+        mut row: impl FnMut(&'a R, &mut Vec<db::Arg<'a>>) + Send,
+    ) -> Result<u64, StoreError> {
+        let backend = self.backend();
+        let mut written = 0;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row(backend, into, cols, chunk.len(), suffix);
+            let mut args = Vec::with_capacity(chunk.len() * cols);
+            for r in chunk {
+                row(r, &mut args);
+            }
+            debug_assert_eq!(args.len(), chunk.len() * cols, "{into}");
+            written += self.inner.exec(&sql, &args).await?;
+        }
+        Ok(written)
+    }
+
     /// Runs raw SQL: for tests that tamper with the log on purpose.
     #[doc(hidden)]
     pub async fn raw_execute_for_tests(&mut self, sql: &str) -> Result<u64, StoreError> {

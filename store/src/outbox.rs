@@ -5,8 +5,8 @@
 //! copy kept in the origin would only grow with every record ever sent (personal data,
 //! masked or not, that a data-subject erasure would also have to reach).
 
-use crate::db::{Arg, args};
-use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx, multi_row, next_seqs};
+use crate::db::args;
+use crate::{Store, StoreError, Tx, next_seqs};
 
 /// A row to publish.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,20 +37,14 @@ impl Tx {
         if rows.is_empty() {
             return Ok(0);
         }
-        let backend = self.backend();
-        let tx = &mut self.inner;
-        let first = next_seqs(tx, "outbox", rows.len()).await?;
+        let first = next_seqs(&mut self.inner, "outbox", rows.len()).await?;
         let mut seq = first;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(
-                backend,
-                "outbox (seq, destination, pipeline, tenant, object, id, version, op, body)",
-                9,
-                chunk.len(),
-                "",
-            );
-            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 9);
-            for row in chunk {
+        self.insert_rows(
+            "outbox (seq, destination, pipeline, tenant, object, id, version, op, body)",
+            9,
+            "",
+            rows,
+            |row, args| {
                 args.extend(args![
                     seq,
                     &row.destination,
@@ -63,9 +57,9 @@ impl Tx {
                     &row.body,
                 ]);
                 seq += 1;
-            }
-            tx.exec(&sql, &args).await?;
-        }
+            },
+        )
+        .await?;
         Ok(first)
     }
 

@@ -139,20 +139,16 @@ impl Tx {
                 );
             }
             changed.sort_unstable_by_key(|c| c.0);
-            for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-                let sql = multi_row(
-                    backend,
-                    "change_feed (tenant, seq, object, id, version, op)",
-                    6,
-                    chunk.len(),
-                    "",
-                );
-                let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 6);
-                for (seq, object, id, version) in chunk {
+            self.insert_rows(
+                "change_feed (tenant, seq, object, id, version, op)",
+                6,
+                "",
+                &changed,
+                |(seq, object, id, version), args| {
                     args.extend(args![tenant, *seq, object, id, *version, "upsert"]);
-                }
-                tx.exec(&sql, &args).await?;
-            }
+                },
+            )
+            .await?;
             written += changed.len() as u64;
         }
         Ok(written)

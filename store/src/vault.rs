@@ -7,32 +7,25 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dss_core::vault::{SealedValue, VaultEntry};
 
-use crate::db::{Arg, args};
+use crate::db::args;
 use crate::{Store, StoreError, Tx};
 
 impl Tx {
     /// Stores vault entries; entries already there are kept.
     pub async fn put_vault_all(&mut self, entries: &[VaultEntry]) -> Result<(), StoreError> {
-        let backend = self.backend();
-        for chunk in entries.chunks(crate::ROWS_PER_STATEMENT) {
-            let sql = crate::multi_row(
-                backend,
-                "vault (token, subject, key_id, nonce, ciphertext)",
-                5,
-                chunk.len(),
-                "ON CONFLICT (token) DO NOTHING",
-            );
-            let encoded: Vec<(String, String)> = chunk
-                .iter()
-                .map(|e| {
-                    (
-                        STANDARD.encode(e.sealed.nonce),
-                        STANDARD.encode(&e.sealed.ciphertext),
-                    )
-                })
-                .collect();
-            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * 5);
-            for (e, (nonce, ciphertext)) in chunk.iter().zip(&encoded) {
+        let encoded: Vec<(&VaultEntry, String, String)> = entries
+            .iter()
+            .map(|e| {
+                let nonce = STANDARD.encode(e.sealed.nonce);
+                (e, nonce, STANDARD.encode(&e.sealed.ciphertext))
+            })
+            .collect();
+        self.insert_rows(
+            "vault (token, subject, key_id, nonce, ciphertext)",
+            5,
+            "ON CONFLICT (token) DO NOTHING",
+            &encoded,
+            |(e, nonce, ciphertext), args| {
                 // The subject's own token is found by the token (migration 0007).
                 let subject = e.subject.as_deref().filter(|s| *s != e.token);
                 args.extend(args![
@@ -42,9 +35,9 @@ impl Tx {
                     nonce,
                     ciphertext
                 ]);
-            }
-            self.inner.exec(&sql, &args).await?;
-        }
+            },
+        )
+        .await?;
         Ok(())
     }
 

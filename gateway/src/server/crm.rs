@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::auth::{Rpc, authorize, tenant_allowed};
 use super::proto::{self, crm_service_server::CrmService};
-use super::residency::{Gate, Seen, decision_of, internal, record_proto};
+use super::residency::{Deletion, Gate, Seen, decision_of, internal, record_proto};
 
 /// Largest page of `List`.
 const MAX_PAGE: u32 = 1_000;
@@ -333,12 +333,15 @@ async fn watch_change(
         return Ok(None);
     };
     let deleting = c.op == "delete";
-    let seen = gate
-        .read(caller, vec![stored.record])
-        .await?
-        .into_iter()
-        .next()
-        .expect("one record in, one out");
+    let seen = if deleting {
+        gate.read_each(caller, vec![Deletion(stored.record)], Some)
+            .await?
+    } else {
+        gate.read(caller, vec![stored.record]).await?
+    }
+    .into_iter()
+    .next()
+    .expect("one record in, one out");
     Ok(Some(proto::Change {
         seq: c.seq,
         op: c.op,

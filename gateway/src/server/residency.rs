@@ -312,25 +312,36 @@ impl Gate {
         let mut last: Option<Arc<proto::Decision>> = None;
         out.log.reserve(items.len());
         for item in items {
+            let deleting = item.deleting();
             let mut record = item.into_record()?;
             evaluator.evaluate(&mut record, &mut outcome);
-            if let Some(heads) = heads {
+            if let Some(heads) = heads
+                && !deleting
+            {
                 let rule = RuleRef::Level(c.planner.origin());
                 heads.lock().expect("head count").admit(&mut outcome, rule);
             }
-            let transfer = outcome.decision == Decision::Transfer;
-            let decision = if transfer { "transfer" } else { "block" };
+            // A deletion tells only the id as it crosses, whatever the content would be
+            // decided: logged as `delete`, never counted, no vault entry (as in a pipeline).
+            let transfer = outcome.decision == Decision::Transfer && !deleting;
+            let decision = match (deleting, transfer) {
+                (true, _) => "delete",
+                (false, true) => "transfer",
+                (false, false) => "block",
+            };
             let entry = transfer_entry(set, route, leg, &record, &outcome, decision);
             let transformed = outcome
                 .fields
                 .iter()
                 .any(|d| d.action != dss_policies::ActionKind::Pass);
-            out.counts[match (transfer, transformed) {
-                (false, _) => 0,
-                (true, true) => 1,
-                (true, false) => 2,
-            }]
-            .1 += 1;
+            if !deleting {
+                out.counts[match (transfer, transformed) {
+                    (false, _) => 0,
+                    (true, true) => 1,
+                    (true, false) => 2,
+                }]
+                .1 += 1;
+            }
             if transfer {
                 out.vault
                     .extend(seal_vault(self.rt.keys(), &mut outcome).map_err(internal)?);
@@ -357,6 +368,25 @@ pub trait ReadItem: Send {
     fn subject_id(&self) -> Option<String>;
     /// The record.
     fn into_record(self) -> Result<Record, Status>;
+    /// Whether the item tells the record's deletion (only its id crosses).
+    fn deleting(&self) -> bool {
+        false
+    }
+}
+
+/// The deletion of a record (its last version), as `Watch` tells it.
+pub(super) struct Deletion(pub Record);
+
+impl ReadItem for Deletion {
+    fn subject_id(&self) -> Option<String> {
+        None
+    }
+    fn into_record(self) -> Result<Record, Status> {
+        Ok(self.0)
+    }
+    fn deleting(&self) -> bool {
+        true
+    }
 }
 
 impl ReadItem for Record {

@@ -648,6 +648,71 @@ async fn watch_streams_changes_in_order_and_resumes_from_a_sequence_number() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_watched_from_abroad_tells_the_id_as_it_crossed_and_is_logged_as_a_delete() {
+    let d = Deployment::start("").await;
+    let store = d.rt.store("cn-beijing").unwrap();
+    let contact = d.a_contact().await;
+    let start = store
+        .changes("cn-hq", 0, 100_000)
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .seq;
+    let mut stream = crm(d.as_cert("eu-app").await)
+        .watch(proto::WatchRequest {
+            tenant: "cn-hq".into(),
+            after_seq: start,
+            objects: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    crm(d.as_cert("cn-app").await)
+        .delete(proto::DeleteRequest {
+            r#ref: Some(proto::RecordRef {
+                tenant: "cn-hq".into(),
+                object: "contact".into(),
+                id: contact.id.clone(),
+            }),
+            expected_version: contact.version,
+        })
+        .await
+        .unwrap();
+    let c = tokio::time::timeout(Duration::from_secs(20), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.op, "delete");
+    assert!(c.record.is_none());
+    assert_eq!(c.decision.as_ref().unwrap().decision, "delete");
+    let log = store
+        .query_transfers("cn-beijing", &dss_store::ledger::Filter::default(), 0, 1000)
+        .await
+        .unwrap();
+    let last = &log.last().unwrap().transfer;
+    assert_eq!(
+        (
+            last.decision.as_str(),
+            last.record_id.as_str(),
+            last.pipeline.as_str()
+        ),
+        ("delete", c.id.as_str(), "gateway"),
+        "logged with the id the caller was told"
+    );
+    let year: i32 = dss_core::time::now_rfc3339()[..4].parse().unwrap();
+    assert_eq!(
+        store
+            .subjects_transferred("cn-beijing", "DE", year)
+            .await
+            .unwrap(),
+        0,
+        "a deletion sends no one's data: not head-counted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limit_admits_its_rate_and_rejects_the_rest_with_a_retry_hint() {
     let d =
         Deployment::start("  rate_limits: { per_client: { per_second: 20, burst: 10 } }\n").await;

@@ -579,29 +579,34 @@ async fn a_write_from_abroad_is_stored_as_it_crossed_or_refused() {
     assert_eq!(err.code(), tonic::Code::Aborted, "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn watch_streams_changes_in_order_and_resumes_from_a_sequence_number() {
-    let d = Deployment::start("").await;
-    let mut app = crm(d.as_cert("cn-app").await);
-    let start =
+/// A Watch of cn-hq's changes from now on, by `client`.
+async fn watch_from_now(
+    d: &Deployment,
+    client: &proto::crm_service_client::CrmServiceClient<Channel>,
+) -> tonic::Streaming<proto::Change> {
+    let now =
         d.rt.store("cn-beijing")
             .unwrap()
             .changes("cn-hq", 0, 100_000)
             .await
-            .unwrap()
-            .last()
-            .unwrap()
-            .seq;
-    let mut stream = app
+            .unwrap();
+    client
         .clone()
         .watch(proto::WatchRequest {
             tenant: "cn-hq".into(),
-            after_seq: start,
+            after_seq: now.last().unwrap().seq,
             objects: vec![],
         })
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_streams_changes_in_order_and_resumes_from_a_sequence_number() {
+    let d = Deployment::start("").await;
+    let mut app = crm(d.as_cert("cn-app").await);
+    let mut stream = watch_from_now(&d, &app).await;
     for n in 1..=3 {
         let json = format!(
             r#"{{"id":"w-{n}","object":"account","tenant":"cn-hq","region":"cn-beijing","fields":{{"n":{n}}}}}"#
@@ -652,22 +657,7 @@ async fn a_deletion_watched_from_abroad_tells_the_id_as_it_crossed_and_is_logged
     let d = Deployment::start("").await;
     let store = d.rt.store("cn-beijing").unwrap();
     let contact = d.a_contact().await;
-    let start = store
-        .changes("cn-hq", 0, 100_000)
-        .await
-        .unwrap()
-        .last()
-        .unwrap()
-        .seq;
-    let mut stream = crm(d.as_cert("eu-app").await)
-        .watch(proto::WatchRequest {
-            tenant: "cn-hq".into(),
-            after_seq: start,
-            objects: vec![],
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = watch_from_now(&d, &crm(d.as_cert("eu-app").await)).await;
     crm(d.as_cert("cn-app").await)
         .delete(proto::DeleteRequest {
             r#ref: Some(proto::RecordRef {

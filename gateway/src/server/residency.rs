@@ -203,10 +203,14 @@ impl Gate {
             Some(c) => self.head_count(c, &items).await?,
             None => None,
         };
-        let decide = |half| self.decide(crossing.as_ref(), heads.as_ref(), half, &respond);
         let halves = match heads {
-            Some(_) => vec![decide(items)],
-            None => in_halves(items, decide),
+            // Admissions change the count: in order, on this thread.
+            Some(mut heads) => {
+                vec![self.decide(crossing.as_ref(), Some(&mut heads), items, &respond)]
+            }
+            None => in_halves(items, |half| {
+                self.decide(crossing.as_ref(), None, half, &respond)
+            }),
         };
         let mut read = Decided::default();
         for half in halves {
@@ -249,7 +253,7 @@ impl Gate {
         &self,
         c: &Crossing,
         items: &[T],
-    ) -> Result<Option<std::sync::Mutex<HeadCount>>, Status> {
+    ) -> Result<Option<HeadCount>, Status> {
         let Some(mut heads) = HeadCount::start(&self.rt, &c.planner, &self.store, &c.dest_j)
             .await
             .map_err(internal)?
@@ -269,7 +273,7 @@ impl Gate {
             .prefetch_tokens(&self.store, &self.region, &tokens)
             .await
             .map_err(internal)?;
-        Ok(Some(std::sync::Mutex::new(heads)))
+        Ok(Some(heads))
     }
 
     /// Decides `items` in order: untouched without a crossing, else through its plan (and
@@ -277,7 +281,7 @@ impl Gate {
     fn decide<T: ReadItem, U>(
         &self,
         crossing: Option<&Crossing>,
-        heads: Option<&std::sync::Mutex<HeadCount>>,
+        mut heads: Option<&mut HeadCount>,
         items: Vec<T>,
         respond: &impl Fn(Seen) -> Option<U>,
     ) -> Result<Decided<U>, Status> {
@@ -315,11 +319,10 @@ impl Gate {
             let deleting = item.deleting();
             let mut record = item.into_record()?;
             evaluator.evaluate(&mut record, &mut outcome);
-            if let Some(heads) = heads
+            if let Some(heads) = heads.as_deref_mut()
                 && !deleting
             {
-                let rule = RuleRef::Level(c.planner.origin());
-                heads.lock().expect("head count").admit(&mut outcome, rule);
+                heads.admit(&mut outcome, RuleRef::Level(c.planner.origin()));
             }
             // A deletion tells only the id as it crosses, whatever the content would be
             // decided: logged as `delete`, never counted, no vault entry (as in a pipeline).

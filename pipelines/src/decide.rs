@@ -250,19 +250,15 @@ impl HeadCount {
 
     /// Looks up which subjects of a batch were counted before: in the log, or admitted in
     /// the last batches, which may not have committed yet (the committer runs behind).
-    pub(crate) async fn prefetch(
+    /// `subjects` are the batch's data-subject ids (their tokens are looked up).
+    pub async fn prefetch(
         &mut self,
         rt: &Runtime,
         origin: &Store,
         region: &str,
-        changes: &[Change],
+        subjects: impl Iterator<Item = String>,
     ) -> Result<(), StoreError> {
-        let tokens: Vec<String> = changes
-            .iter()
-            .filter_map(|c| c.body.as_ref().ok())
-            .filter_map(|b| Record::subject_id_in_json(b))
-            .map(|id| rt.subject_token(&id))
-            .collect();
+        let tokens: Vec<String> = subjects.map(|id| rt.subject_token(&id)).collect();
         self.prefetch_tokens(origin, region, &tokens).await
     }
 
@@ -274,7 +270,7 @@ impl HeadCount {
     }
 
     /// Looks up which of `tokens` `region` counted before (a batch's subjects).
-    pub async fn prefetch_tokens(
+    async fn prefetch_tokens(
         &mut self,
         origin: &Store,
         region: &str,

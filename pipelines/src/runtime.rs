@@ -355,7 +355,11 @@ impl Runtime {
                 };
                 after = last;
                 if let Some(hc) = &mut decider.head_count {
-                    hc.prefetch(self, origin, from, &changes)
+                    let subjects = changes
+                        .iter()
+                        .filter_map(|c| c.body.as_ref().ok())
+                        .filter_map(|b| Record::subject_id_in_json(b));
+                    hc.prefetch(self, origin, from, subjects)
                         .await
                         .map_err(oerr)?;
                 }

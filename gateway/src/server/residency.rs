@@ -264,13 +264,9 @@ impl Gate {
         if !heads.may_reach(items.len()) {
             return Ok(None);
         }
-        let tokens: Vec<String> = items
-            .iter()
-            .filter_map(ReadItem::subject_id)
-            .map(|id| self.rt.subject_token(&id))
-            .collect();
+        let subjects = items.iter().filter_map(ReadItem::subject_id);
         heads
-            .prefetch_tokens(&self.store, &self.region, &tokens)
+            .prefetch(&self.rt, &self.store, &self.region, subjects)
             .await
             .map_err(internal)?;
         Ok(Some(heads))

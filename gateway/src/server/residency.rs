@@ -3,7 +3,7 @@
 //! and every such read is written to the region's transfer log (with the vault entries of the
 //! tokens it made) before the answer leaves.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use dss_core::Record;
@@ -180,9 +180,10 @@ impl Gate {
     }
 
     /// [`Gate::read`] of many items at once: `respond` turns what the caller may see into the
-    /// answer (or drops it). A large read is decided in two halves, one on another thread, so
-    /// that it uses both cores; the answers keep the items' order, and nothing is returned
-    /// before the log is committed.
+    /// answer (or drops it). A large read uses both cores: decided in two halves, one on
+    /// another thread, or — across a border — in chunks on two threads while a third writes
+    /// the log entries of those already decided. The answers keep the items' order, and
+    /// nothing is returned before the log is committed.
     ///
     /// Across a border, the origin jurisdiction's head-count thresholds apply as they do to a
     /// pipeline: past one whose condition the caller's route lacks, the records of subjects
@@ -203,33 +204,116 @@ impl Gate {
             Some(c) => self.head_count(c, &items).await?,
             None => None,
         };
-        let halves = match heads {
+        let read = match (&crossing, heads) {
             // Admissions change the count: in order, on this thread.
-            Some(mut heads) => {
-                vec![self.decide(crossing.as_ref(), Some(&mut heads), items, &respond)]
+            (Some(c), Some(mut heads)) => {
+                let read = self.decide(Some(c), Some(&mut heads), items, &respond)?;
+                self.log(&read).await?;
+                read
             }
-            None => in_halves(items, |half| {
-                self.decide(crossing.as_ref(), None, half, &respond)
-            }),
+            (Some(c), None) if items.len() >= HALVES_FROM && on_many_threads() => {
+                tokio::task::block_in_place(|| self.decide_logging(c, items, &respond))?
+            }
+            (crossing, _) => {
+                let mut read = Decided::default();
+                for half in in_halves(items, |half| {
+                    self.decide(crossing.as_ref(), None, half, &respond)
+                }) {
+                    read.append(half?);
+                }
+                if crossing.is_some() {
+                    self.log(&read).await?;
+                }
+                read
+            }
         };
-        let mut read = Decided::default();
-        for half in halves {
-            read.append(half?);
+        if let Some(crossing) = &crossing {
+            tracing::debug!(records = read.answers.len(), "read across a border, logged");
+            for (outcome, n) in read.counts {
+                self.metrics.record(&crossing.route_name, outcome, n);
+            }
         }
-        let Some(crossing) = crossing else {
-            return Ok(read.answers);
-        };
-        tracing::debug!(records = read.log.len(), "read across a border, logged");
+        Ok(read.answers)
+    }
+
+    /// Writes what deciding a read made — its vault entries and log entries — in one
+    /// transaction.
+    async fn log<U>(&self, read: &Decided<U>) -> Result<(), Status> {
         let mut tx = self.store.begin().await.map_err(internal)?;
         tx.put_vault_all(&read.vault).await.map_err(internal)?;
         tx.append_transfers(&self.region, &read.log)
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        for (outcome, n) in read.counts {
-            self.metrics.record(&crossing.route_name, outcome, n);
+        tx.commit().await.map_err(internal)
+    }
+
+    /// A large read across a border without head-counts: decided in chunks by two threads
+    /// while this one writes each chunk's vault and log entries, in the items' order, into
+    /// one transaction — the log's writes overlap the deciding instead of following it. Runs
+    /// outside the runtime's workers (under `block_in_place`).
+    fn decide_logging<T: ReadItem, U: Send>(
+        &self,
+        c: &Crossing,
+        mut items: Vec<T>,
+        respond: &(impl Fn(Seen) -> Option<U> + Sync),
+    ) -> Result<Decided<U>, Status> {
+        let size = items.len().div_ceil(CHUNKS).max(1);
+        let mut chunks = Vec::new();
+        while !items.is_empty() {
+            let rest = items.split_off(size.min(items.len()));
+            chunks.push(std::mem::replace(&mut items, rest));
         }
-        Ok(read.answers)
+        let n = chunks.len();
+        let queue = Mutex::new(chunks.into_iter().enumerate());
+        let (done, decided) = std::sync::mpsc::channel();
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::scope(|s| {
+            for _ in 0..DECIDERS {
+                let (done, queue) = (done.clone(), &queue);
+                s.spawn(move || {
+                    loop {
+                        let next = queue.lock().expect("chunk queue").next();
+                        let Some((i, chunk)) = next else { break };
+                        let chunk = self.decide(Some(c), None, chunk, respond);
+                        if done.send((i, chunk)).is_err() {
+                            break; // the writer stopped on an error
+                        }
+                    }
+                });
+            }
+            drop(done);
+            runtime.block_on(self.log_in_order(n, decided))
+        })
+    }
+
+    /// Writes the `n` chunks `decided` sends (in any order) in their order: the transaction
+    /// begins with the first, and commits after the last.
+    async fn log_in_order<U>(
+        &self,
+        n: usize,
+        decided: std::sync::mpsc::Receiver<(usize, Result<Decided<U>, Status>)>,
+    ) -> Result<Decided<U>, Status> {
+        let mut early = BTreeMap::new();
+        let mut read = Decided::default();
+        let mut tx = None;
+        for next in 0..n {
+            // `recv` blocks this thread only: it is outside the runtime's workers.
+            let chunk = take_in_order(next, &mut early, || decided.recv().ok())
+                .ok_or_else(|| internal("a thread deciding a read stopped"))??;
+            let tx = match &mut tx {
+                Some(tx) => tx,
+                None => tx.insert(self.store.begin().await.map_err(internal)?),
+            };
+            tx.put_vault_all(&chunk.vault).await.map_err(internal)?;
+            tx.append_transfers(&self.region, &chunk.log)
+                .await
+                .map_err(internal)?;
+            read.append(chunk);
+        }
+        if let Some(tx) = tx {
+            tx.commit().await.map_err(internal)?;
+        }
+        Ok(read)
     }
 
     /// What a read across the border to `caller` is decided and logged with.
@@ -448,6 +532,33 @@ impl<U> Decided<U> {
     }
 }
 
+/// A large read across a border is decided in this many chunks, by [`DECIDERS`] threads.
+const CHUNKS: usize = 8;
+const DECIDERS: usize = 2;
+
+/// The item at `position` of those `arrive` hands out as `(position, item)` in any order,
+/// keeping the ones that come early in `early`; `None` once `arrive` has no more.
+fn take_in_order<T>(
+    position: usize,
+    early: &mut BTreeMap<usize, T>,
+    mut arrive: impl FnMut() -> Option<(usize, T)>,
+) -> Option<T> {
+    loop {
+        if let Some(item) = early.remove(&position) {
+            return Some(item);
+        }
+        let (i, item) = arrive()?;
+        early.insert(i, item);
+    }
+}
+
+/// Whether this runs on a multi-threaded runtime, where a task may block its thread
+/// (`block_in_place`).
+fn on_many_threads() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+}
+
 /// Reads of at least this many items are decided in two halves: below it, starting a thread
 /// costs more than the second core saves.
 const HALVES_FROM: usize = 128;
@@ -523,6 +634,18 @@ pub(super) fn record_proto(r: &Record) -> proto::Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_that_arrive_out_of_order_are_taken_in_order() {
+        let mut arrivals = vec![(2, 'c'), (0, 'a'), (3, 'd'), (1, 'b')].into_iter();
+        let mut early = BTreeMap::new();
+        let taken: Vec<char> = (0..4)
+            .map(|i| take_in_order(i, &mut early, || arrivals.next()).unwrap())
+            .collect();
+        assert_eq!(taken, ['a', 'b', 'c', 'd']);
+        assert!(early.is_empty());
+        assert_eq!(take_in_order(4, &mut early, || arrivals.next()), None);
+    }
 
     #[test]
     fn a_large_input_is_split_across_two_threads_and_keeps_its_order() {

@@ -111,8 +111,9 @@ enum DsrCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain of every region's transfer log (or one's); on tampering, exit
-    /// 1 naming the first bad entry and what is wrong.
+    /// Recompute the hash chain of every region's transfer log (or one's) and check the
+    /// head-counts that thresholds read against it; on tampering, exit 1 naming the first bad
+    /// entry (or the head-count that disagrees) and what is wrong.
     Verify {
         #[command(flatten)]
         config: ConfigArg,

@@ -258,6 +258,10 @@ pub fn verify(config: &Path, region: Option<&str>) -> anyhow::Result<u8> {
                     v.entries,
                     started.elapsed()
                 ),
+                Some(t) if t.seq == 0 => {
+                    bad = true;
+                    println!("{r}: TAMPERED: {}", t.what);
+                }
                 Some(t) => {
                     bad = true;
                     println!("{r}: TAMPERED at entry {}: {}", t.seq, t.what);

@@ -23,6 +23,11 @@ use crate::{ROWS_PER_STATEMENT, Store, StoreError, Tx};
 
 /// Position of `fields` among the hashed columns ([`Columns::NAMES`]).
 const FIELDS: usize = 11;
+/// Positions of the columns [`verify`]'s head-count check reads.
+const TS: usize = 0;
+const DEST_JURISDICTION: usize = 6;
+const SUBJECT: usize = 9;
+const DECISION: usize = 10;
 
 /// Length of a field-action set's id: 128 bits in hex.
 const FIELD_SET_ID_LEN: usize = 32;
@@ -476,7 +481,8 @@ impl Store {
 /// The first problem [`verify`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tampering {
-    /// The first bad entry's sequence number.
+    /// The first bad entry's sequence number; 0 when no entry is bad but the head-count
+    /// tables disagree with the log.
     pub seq: i64,
     /// What is wrong with it.
     pub what: String,
@@ -562,6 +568,69 @@ struct Chain {
     expected: i64,
     entries: u64,
     tampering: Option<Tampering>,
+    heads: Heads,
+}
+
+/// The distinct subjects of a log's transfers per destination jurisdiction and calendar
+/// year, as the head-count tables should hold them.
+#[derive(Default)]
+struct Heads(Vec<HeadGroup>);
+
+struct HeadGroup {
+    dest: String,
+    year: String,
+    subjects: rustc_hash::FxHashSet<Box<str>>,
+}
+
+impl Heads {
+    fn add(&mut self, dest: &str, year: &str, subject: &str) {
+        let i = match self.0.iter().position(|g| g.dest == dest && g.year == year) {
+            Some(i) => i,
+            None => {
+                self.0.push(HeadGroup {
+                    dest: dest.to_owned(),
+                    year: year.to_owned(),
+                    subjects: Default::default(),
+                });
+                self.0.len() - 1
+            }
+        };
+        // Mostly new (one hash), a repeat costs an allocation.
+        self.0[i].subjects.insert(subject.into());
+    }
+
+    /// What is wrong with the first (destination, year) whose count in `counted` (the
+    /// head-count table's rows) differs from the log's.
+    fn disagreement(&self, counted: &[(String, String, i64)]) -> Option<String> {
+        let logged = |d: &str, y: &str| {
+            self.0
+                .iter()
+                .find(|g| g.dest == d && g.year == y)
+                .map_or(0, |g| g.subjects.len() as i64)
+        };
+        let in_table = |d: &str, y: &str| {
+            counted
+                .iter()
+                .find(|(cd, cy, _)| cd == d && cy == y)
+                .map_or(0, |(_, _, n)| *n)
+        };
+        let mut groups: Vec<(&str, &str)> = self
+            .0
+            .iter()
+            .map(|g| (g.dest.as_str(), g.year.as_str()))
+            .chain(counted.iter().map(|(d, y, _)| (d.as_str(), y.as_str())))
+            .collect();
+        groups.sort_unstable();
+        groups.into_iter().find_map(|(d, y)| {
+            let (log, table) = (logged(d, y), in_table(d, y));
+            (log != table).then(|| {
+                format!(
+                    "the head-count of subjects sent to {d} in {y} is {table} but the log holds {log}: \
+                     the head-count tables were edited (thresholds read them)"
+                )
+            })
+        })
+    }
 }
 
 impl Chain {
@@ -606,6 +675,15 @@ impl Chain {
                 self.tampering = Some(Tampering { seq, what });
                 return false;
             }
+            if page.col(row.cols[DECISION]) == Some("transfer")
+                && let (Some(dest), Some(ts), Some(subject)) = (
+                    page.col(row.cols[DEST_JURISDICTION]),
+                    page.col(row.cols[TS]),
+                    page.col(row.cols[SUBJECT]),
+                )
+            {
+                self.heads.add(dest, year_of(ts), subject);
+            }
             hash.clone_into(&mut self.prev);
             self.expected += 1;
             self.entries += 1;
@@ -614,11 +692,13 @@ impl Chain {
     }
 }
 
-/// Recomputes `region`'s chain from the first entry and reports the first problem.
+/// Recomputes `region`'s chain from the first entry and reports the first problem; if the
+/// chain holds, checks that the head-count tables (which thresholds read) count the distinct
+/// subjects of its transfers per destination jurisdiction and year.
 ///
 /// The entries are read in one pass, in order, by one query; pages of them go to a hashing
-/// thread, so reading and hashing run on two cores. Memory holds a few pages, however long
-/// the log.
+/// thread, so reading and hashing run on two cores. Memory holds a few pages and the
+/// transferred subjects' tokens (about 90 bytes each).
 pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreError> {
     let sql = format!(
         "SELECT seq, {}, prev_hash, hash FROM transfer_log WHERE region = $1 ORDER BY seq",
@@ -635,6 +715,7 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
                 expected: 1,
                 entries: 0,
                 tampering: None,
+                heads: Heads::default(),
             };
             while let Ok(page) = inbox.recv() {
                 if !chain.check(&region, &page) {
@@ -671,6 +752,7 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
         expected,
         entries,
         tampering,
+        heads,
     } = chain;
     if tampering.is_some() {
         return Ok(Verification { entries, tampering });
@@ -708,10 +790,24 @@ pub async fn verify(store: &Store, region: &str) -> Result<Verification, StoreEr
             format!("entry {last} does not match the head's hash"),
             entries,
         ),
-        Some(_) => Ok(Verification {
-            entries,
-            tampering: None,
-        }),
+        Some(_) => {
+            // The chain holds: the head-counts that thresholds read must count its subjects.
+            let counted = store
+                .db()
+                .rows(
+                    "SELECT dest_jurisdiction, year, subjects FROM transfer_subject_counts WHERE region = $1",
+                    &args![region],
+                    |r| Ok((r.text(0)?.to_owned(), r.text(1)?.to_owned(), r.int(2)?)),
+                )
+                .await?;
+            match heads.disagreement(&counted) {
+                None => Ok(Verification {
+                    entries,
+                    tampering: None,
+                }),
+                Some(what) => bad(0, what, entries),
+            }
+        }
     }
 }
 

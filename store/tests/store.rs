@@ -589,6 +589,71 @@ async fn subjects_are_counted_per_destination_and_year(store: Store) {
     assert_eq!(known(2026).await.len(), 3);
 }
 
+/// Thresholds read the head-count tables, outside the hash chain: `verify` checks them
+/// against the distinct subjects of the log's transfers.
+async fn verify_checks_the_head_counts_that_thresholds_read(store: Store) {
+    let mixed = || {
+        let mut log: Vec<Transfer> = (1..=7).map(transfer).collect();
+        log[1].subject = log[0].subject.clone(); // the same person twice
+        log[2].decision = "block".into(); // not sent: not counted
+        log[3].dest_jurisdiction = "HK".into();
+        log[4].timestamp = "2025-12-31T23:59:59Z".into();
+        log[6].subject = None; // no data subject
+        log
+    };
+    for region in ["clean", "edited", "planted"] {
+        let mut tx = store.begin().await.unwrap();
+        tx.append_transfers(region, &mixed()).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(tampering(&store, "clean").await, None);
+
+    // A count lowered, so that a threshold would be passed later than it should.
+    exec(
+        &store,
+        "UPDATE transfer_subject_counts SET subjects = subjects - 1 \
+         WHERE region = 'edited' AND dest_jurisdiction = 'CN' AND year = '2026'",
+    )
+    .await;
+    let (seq, what) = tampering(&store, "edited").await.unwrap();
+    assert_eq!(seq, 0, "no entry is bad: {what}");
+    assert!(
+        what.contains("sent to CN in 2026 is 1 but the log holds 2"),
+        "{what}"
+    );
+
+    // A subject planted as already counted: sending them later does not count them.
+    exec(
+        &store,
+        "INSERT INTO transfer_subjects (region, dest_jurisdiction, year, subject) \
+         VALUES ('planted', 'CN', '2026', 'tok_k1_subject000000000000009')",
+    )
+    .await;
+    let mut tx = store.begin().await.unwrap();
+    tx.append_transfers("planted", &[transfer(9)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (seq, what) = tampering(&store, "planted").await.unwrap();
+    assert_eq!(seq, 0, "{what}");
+    assert!(
+        what.contains("sent to CN in 2026 is 2 but the log holds 3"),
+        "{what}"
+    );
+
+    // A count removed altogether.
+    exec(
+        &store,
+        "DELETE FROM transfer_subject_counts WHERE region = 'clean' AND dest_jurisdiction = 'HK'",
+    )
+    .await;
+    let (_, what) = tampering(&store, "clean").await.unwrap();
+    assert!(
+        what.contains("sent to HK in 2026 is 0 but the log holds 1"),
+        "{what}"
+    );
+}
+
 async fn field_actions_are_stored_once_per_list_and_checked_by_verify(store: Store) {
     let mut log: Vec<Transfer> = (1..=6).map(transfer).collect();
     log[3].fields = vec![]; // short enough to stay inline
@@ -670,6 +735,7 @@ store_suite!(
     outbox_rows_and_log_entries_commit_or_roll_back_together,
     checkpoints_vault_and_dead_letters,
     subjects_are_counted_per_destination_and_year,
+    verify_checks_the_head_counts_that_thresholds_read,
     verification_crosses_pages_and_keeps_exact_texts,
     field_actions_are_stored_once_per_list_and_checked_by_verify,
 );

@@ -250,6 +250,28 @@ fn editing_deleting_or_swapping_a_log_entry_makes_verify_fail_and_name_it() {
 }
 
 #[test]
+fn lowering_a_head_count_that_thresholds_read_makes_verify_fail_and_say_so() {
+    let (dir, config) = deployment();
+    run_ok(&config, "eu-to-hq");
+    let verify = || {
+        let out = dss(&["audit", "verify", "--config", &config]);
+        (out.status.code(), text(&out.stdout))
+    };
+    assert_eq!(verify().0, Some(0), "{}", verify().1);
+    sql(
+        &dir.path().join("data/eu-frankfurt.db"),
+        "UPDATE transfer_subject_counts SET subjects = subjects - 1",
+    );
+    let (code, stdout) = verify();
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("eu-frankfurt: TAMPERED: the head-count of subjects sent to CN in ")
+            && stdout.contains("the head-count tables were edited"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn environment_variables_override_the_configuration_file() {
     let (dir, config) = deployment();
     let cn = dir.path().join("cn.db");

@@ -11,6 +11,7 @@ mod crm;
 pub mod limits;
 pub mod metrics;
 mod residency;
+mod spread;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

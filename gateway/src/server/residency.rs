@@ -243,11 +243,17 @@ impl Gate {
     /// transaction.
     async fn log<U>(&self, read: &Decided<U>) -> Result<(), Status> {
         let mut tx = self.store.begin().await.map_err(internal)?;
+        self.write(&mut tx, read).await?;
+        tx.commit().await.map_err(internal)
+    }
+
+    /// Writes a read's (or a chunk's) vault entries and log entries into `tx`.
+    async fn write<U>(&self, tx: &mut dss_store::Tx, read: &Decided<U>) -> Result<(), Status> {
         tx.put_vault_all(&read.vault).await.map_err(internal)?;
         tx.append_transfers(&self.region, &read.log)
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        Ok(())
     }
 
     /// A large read across a border without head-counts: decided in chunks by two threads
@@ -296,16 +302,16 @@ impl Gate {
         let mut tx = None;
         for next in 0..n {
             // `recv` blocks this thread only: it is outside the runtime's workers.
-            let chunk = take_in_order(next, &mut early, || decided.recv().ok())
+            let mut chunk = take_in_order(next, &mut early, || decided.recv().ok())
                 .ok_or_else(|| internal("a thread deciding a read stopped"))??;
             let tx = match &mut tx {
                 Some(tx) => tx,
                 None => tx.insert(self.store.begin().await.map_err(internal)?),
             };
-            tx.put_vault_all(&chunk.vault).await.map_err(internal)?;
-            tx.append_transfers(&self.region, &chunk.log)
-                .await
-                .map_err(internal)?;
+            self.write(tx, &chunk).await?;
+            // Written: only the answers and counts go on.
+            chunk.vault.clear();
+            chunk.log.clear();
             read.append(chunk);
         }
         if let Some(tx) = tx {

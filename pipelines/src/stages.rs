@@ -3,15 +3,16 @@
 //!
 //! - the **committer** writes the batch to the origin region's store in one transaction —
 //!   vault entries, outbox rows, transfer-log entries, dead letters and the source
-//!   checkpoint — and hands the outbox rows to the courier;
+//!   checkpoint — and hands the outbox rows to the courier (a batch decided meanwhile joins
+//!   the transaction, see [`Batch::append`]);
 //! - the **courier** delivers them to the sink (idempotent upserts, exactly-once file lines)
 //!   and tells the committer how far it got; the committer's next transaction moves the
 //!   origin's published cursor there and deletes the delivered rows (the last batch's, when
 //!   the run ends). Rows delivered but not yet retired when the process dies are delivered
 //!   again on the next run, which the sink's idempotence absorbs.
 //!
-//! Each channel holds one batch, so memory holds at most a few batches however large the
-//! backlog. Batches keep their order through both. A batch counts as done once committed:
+//! Both stages run on threads of their own ([`spawn_stage`]). Each channel holds one batch,
+//! so memory holds at most a few batches however large the backlog. Batches keep their order through both. A batch counts as done once committed:
 //! if delivering it fails, it stays pending in the outbox and the next run (or retry)
 //! delivers it first.
 
@@ -41,6 +42,18 @@ pub(crate) struct Batch {
     pub(crate) last: i64,
     /// What the batch counts for in the summary (without deliveries).
     pub(crate) counts: RouteSummary,
+}
+
+impl Batch {
+    /// Adds the batch decided after this one.
+    fn append(&mut self, next: Batch) {
+        self.vault.extend(next.vault);
+        self.rows.extend(next.rows);
+        self.transfers.extend(next.transfers);
+        self.dead.extend(next.dead);
+        self.last = next.last;
+        self.counts.add(&next.counts);
+    }
 }
 
 /// Why a stage stopped.
@@ -80,8 +93,15 @@ impl Stages {
 
         let (store, region, counts) = (origin.clone(), p.route.from.to_string(), committed.clone());
         let (destination, upto) = (p.name.clone(), published.clone());
-        let committer = tokio::spawn(async move {
+        let committer = spawn_stage(async move {
             while let Some(mut b) = inbox.recv().await {
+                // A batch already waiting joins this one's transaction: when the origin's
+                // writes are what holds the pipeline back, each of their random-key index
+                // pages (vault tokens, head-counts) and each disk sync serves twice the
+                // records. Never more than two, so a run does not end on a long transaction.
+                if let Ok(next) = inbox.try_recv() {
+                    b.append(next);
+                }
                 let mut tx = store.begin().await.map_err(StageError::Origin)?;
                 let first_seq = async {
                     tx.put_vault_all(&b.vault).await?;
@@ -116,7 +136,7 @@ impl Stages {
         });
 
         let (sink, count, upto) = (sink.clone(), delivered.clone(), published.clone());
-        let courier = tokio::spawn(async move {
+        let courier = spawn_stage(async move {
             while let Some(rows) = parcels.recv().await {
                 let Some(last) = rows.last().map(|r| r.seq) else {
                     continue;
@@ -167,6 +187,21 @@ impl Stages {
     }
 }
 
+/// Runs a stage on a thread of its own (tokio's blocking pool), driving its future there.
+/// A stage spends most of its time in SQLite, which runs on the calling thread: as a task it
+/// held a runtime worker meanwhile, and a task it woke waited in that worker's LIFO slot
+/// (which the other worker cannot steal from) until it yielded — the first batch waited
+/// 19 ms to be committed after it was decided, with a worker idle. On threads of their own,
+/// the operating system shares both cores between the stages and the loop that decides.
+fn spawn_stage<F>(stage: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(stage))
+}
+
 fn done(committed: &Mutex<RouteSummary>, delivered: &AtomicU64) -> RouteSummary {
     let mut s = committed.lock().expect("summary").clone();
     s.delivered = delivered.load(Ordering::Relaxed);
@@ -180,5 +215,94 @@ async fn join(task: JoinHandle<Result<(), StageError>>) -> Result<(), StageError
         Err(e) => Err(StageError::Sink(SinkError::File(format!(
             "the pipeline's stage was cancelled: {e}"
         )))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dss_core::vault::{SealedValue, VaultEntry};
+
+    use super::*;
+
+    fn batch(n: i64) -> Batch {
+        let transfer: Transfer = serde_json::from_value(serde_json::json!({
+            "timestamp": "2026-12-03T17:00:00Z", "pipeline": "p", "run_id": "r",
+            "origin_region": "eu", "origin_jurisdiction": "DE", "dest_region": "cn",
+            "dest_jurisdiction": "CN", "object": "contact", "record_id": format!("c{n}"),
+            "subject": null, "decision": "transfer", "fields": [], "reasons": [],
+            "legal_basis": null, "conditions": [], "policy_version": "v",
+        }))
+        .unwrap();
+        Batch {
+            vault: vec![VaultEntry {
+                token: format!("tok{n}"),
+                subject: None,
+                sealed: SealedValue {
+                    key_id: "k".into(),
+                    nonce: [0; 12],
+                    ciphertext: vec![],
+                },
+            }],
+            rows: vec![OutboxRow {
+                seq: 0,
+                destination: "p".into(),
+                pipeline: "p".into(),
+                tenant: "t".into(),
+                object: "contact".into(),
+                id: format!("c{n}"),
+                version: 1,
+                op: "upsert".into(),
+                body: "{}".into(),
+            }],
+            transfers: vec![transfer],
+            dead: vec![(
+                DeadLetter {
+                    seq: 0,
+                    timestamp: String::new(),
+                    pipeline: "p".into(),
+                    stage: "read".into(),
+                    object: None,
+                    record_id: None,
+                    reason: format!("bad {n}"),
+                },
+                None,
+            )],
+            last: n * 10,
+            counts: RouteSummary {
+                read: 1,
+                sent: 1,
+                ..RouteSummary::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_batch_that_joins_another_keeps_all_of_both_in_order() {
+        let mut b = batch(1);
+        b.append(batch(2));
+        assert_eq!(
+            b.vault.iter().map(|v| v.token.as_str()).collect::<Vec<_>>(),
+            ["tok1", "tok2"]
+        );
+        assert_eq!(
+            b.rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["c1", "c2"]
+        );
+        assert_eq!(
+            b.transfers
+                .iter()
+                .map(|t| t.record_id.as_str())
+                .collect::<Vec<_>>(),
+            ["c1", "c2"]
+        );
+        assert_eq!(
+            b.dead
+                .iter()
+                .map(|(d, _)| d.reason.as_str())
+                .collect::<Vec<_>>(),
+            ["bad 1", "bad 2"]
+        );
+        assert_eq!(b.last, 20, "the source checkpoint is where the second ends");
+        assert_eq!((b.counts.read, b.counts.sent), (2, 2));
     }
 }

@@ -169,8 +169,8 @@ impl Sqlite {
     /// Opens the database at `path`, which must exist (the migrations create it).
     ///
     /// Commits append to the write-ahead log only; a checkpointer thread with its own
-    /// connection copies the log into the database file after commits (a passive
-    /// checkpoint: it never blocks the writer or readers). Left to the writer, SQLite would
+    /// connection copies the log into the database file after commits, at most every
+    /// [`CHECKPOINT_INTERVAL`] (a passive checkpoint: it never blocks the writer or readers). Left to the writer, SQLite would
     /// copy a thousand pages inside every few commits, on the committing thread.
     pub(crate) fn open(path: PathBuf) -> Result<Self, StoreError> {
         let writer = open_sqlite(
@@ -187,8 +187,16 @@ impl Sqlite {
         std::thread::Builder::new()
             .name("dss-sqlite-checkpoint".into())
             .spawn(move || {
+                let mut last = std::time::Instant::now();
                 while wakes.recv().is_ok() {
+                    // Wait for the commits of the next few batches: they rewrite many of the
+                    // same pages, which one checkpoint then copies once.
+                    if let Some(wait) = CHECKPOINT_INTERVAL.checked_sub(last.elapsed()) {
+                        std::thread::sleep(wait);
+                        let _ = wakes.try_recv();
+                    }
                     checkpoint(&checkpointer, restart_frames);
+                    last = std::time::Instant::now();
                 }
                 // The store is closed: fold the log in before exiting.
                 checkpoint(&checkpointer, restart_frames);
@@ -236,6 +244,13 @@ impl Sqlite {
 /// million-contact sync ran 20 % slower (9,515 against 11,872 records/s) with 22 MB more
 /// peak memory.
 pub(crate) const SQLITE_PAGE_SIZE: u32 = 4096;
+
+/// How often the checkpointer copies the write-ahead log into the database at most. Every
+/// commit rewrites the tail pages of the tables it appends to and most leaves of the
+/// random-key indexes; copying after every commit copied those pages again each time. Every
+/// 150 ms, a 50,000-contact sync used 7 % less CPU (docs/benchmarks.md). The log then holds
+/// at most what 150 ms of commits write, besides [`WAL_RESTART_BYTES`].
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// How much the write-ahead log may hold before a checkpoint makes it start over: the size
 /// `journal_size_limit` trims the file back to.

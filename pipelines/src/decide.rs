@@ -11,6 +11,7 @@ use dss_policies::{
     Decision, Evaluator, Keyring, Outcome, Planner, PolicySet, RuleRef, SubjectThreshold,
 };
 use dss_store::dead_letters::DeadLetter;
+use dss_store::ledger::Entries;
 use dss_store::outbox::OutboxRow;
 use dss_store::{Store, StoreError};
 use governor::DefaultDirectRateLimiter;
@@ -183,7 +184,7 @@ impl Decider<'_> {
         Ok(Batch {
             vault,
             rows,
-            transfers,
+            transfers: vec![Entries::new(transfers)],
             dead,
             last,
             counts,

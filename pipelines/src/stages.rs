@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use dss_core::vault::VaultEntry;
 use dss_policies::pipeline::Pipeline;
 use dss_store::dead_letters::DeadLetter;
-use dss_store::ledger::Transfer;
+use dss_store::ledger::Entries;
 use dss_store::outbox::OutboxRow;
 use dss_store::{Store, StoreError};
 use tokio::sync::mpsc;
@@ -35,7 +35,9 @@ use crate::runtime::RouteSummary;
 pub(crate) struct Batch {
     pub(crate) vault: Vec<VaultEntry>,
     pub(crate) rows: Vec<OutboxRow>,
-    pub(crate) transfers: Vec<Transfer>,
+    /// Its transfer-log entries, prepared by the loop that decides rather than by the
+    /// committer (one set per batch joined, in order).
+    pub(crate) transfers: Vec<Entries<'static>>,
     /// Records that could not be read, with what was read.
     pub(crate) dead: Vec<(DeadLetter, Option<String>)>,
     /// The source position the batch ends at.
@@ -86,7 +88,7 @@ impl Stages {
         checkpoint: String,
     ) -> (Self, mpsc::Sender<Batch>) {
         let (batches, mut inbox) = mpsc::channel::<Batch>(1);
-        let (to_courier, mut parcels) = mpsc::channel::<Vec<OutboxRow>>(1);
+        let (to_courier, mut parcels) = mpsc::channel::<Batch>(1);
         let committed = Arc::new(Mutex::new(RouteSummary::default()));
         let delivered = Arc::new(AtomicU64::new(0));
         let published = Arc::new(AtomicI64::new(0));
@@ -106,7 +108,9 @@ impl Stages {
                 let first_seq = async {
                     tx.put_vault_all(&b.vault).await?;
                     let first_seq = tx.enqueue_all(&b.rows).await?;
-                    tx.append_transfers(&region, &b.transfers).await?;
+                    for entries in &b.transfers {
+                        tx.append_entries(&region, entries).await?;
+                    }
                     for (d, payload) in &b.dead {
                         tx.dead_letter(d, payload.as_deref()).await?;
                     }
@@ -127,7 +131,9 @@ impl Stages {
                 for (i, row) in b.rows.iter_mut().enumerate() {
                     row.seq = first_seq + i as i64;
                 }
-                if to_courier.send(b.rows).await.is_err() {
+                // The whole batch goes: the courier frees what the committer no longer needs
+                // (the log entries, the vault entries) off the committer's thread.
+                if to_courier.send(b).await.is_err() {
                     // The courier stopped on an error, reported by `finish`.
                     break;
                 }
@@ -137,11 +143,12 @@ impl Stages {
 
         let (sink, count, upto) = (sink.clone(), delivered.clone(), published.clone());
         let courier = spawn_stage(async move {
-            while let Some(rows) = parcels.recv().await {
+            while let Some(batch) = parcels.recv().await {
+                let rows = &batch.rows;
                 let Some(last) = rows.last().map(|r| r.seq) else {
                     continue;
                 };
-                sink.write(&rows).await.map_err(StageError::Sink)?;
+                sink.write(rows).await.map_err(StageError::Sink)?;
                 upto.store(last, Ordering::Release);
                 count.fetch_add(rows.len() as u64, Ordering::Relaxed);
             }
@@ -225,7 +232,7 @@ mod tests {
     use super::*;
 
     fn batch(n: i64) -> Batch {
-        let transfer: Transfer = serde_json::from_value(serde_json::json!({
+        let transfer: dss_store::ledger::Transfer = serde_json::from_value(serde_json::json!({
             "timestamp": "2026-12-03T17:00:00Z", "pipeline": "p", "run_id": "r",
             "origin_region": "eu", "origin_jurisdiction": "DE", "dest_region": "cn",
             "dest_jurisdiction": "CN", "object": "contact", "record_id": format!("c{n}"),
@@ -254,7 +261,7 @@ mod tests {
                 op: "upsert".into(),
                 body: "{}".into(),
             }],
-            transfers: vec![transfer],
+            transfers: vec![Entries::new(vec![transfer])],
             dead: vec![(
                 DeadLetter {
                     seq: 0,
@@ -291,6 +298,7 @@ mod tests {
         assert_eq!(
             b.transfers
                 .iter()
+                .flat_map(|e| e.transfers())
                 .map(|t| t.record_id.as_str())
                 .collect::<Vec<_>>(),
             ["c1", "c2"]

@@ -117,14 +117,14 @@ pub struct Entry {
 /// shows.
 #[derive(Debug)]
 pub(crate) struct Columns<'t> {
-    texts: [Option<Cow<'t, str>>; 16],
+    texts: [Option<&'t str>; 16],
 }
 
 impl<'t> Columns<'t> {
-    /// The columns of `t`, its lists as `lists` writes them.
-    fn of(t: &'t Transfer, lists: &mut ListColumns<'t>) -> Self {
-        let b = |v: &'t String| Some(Cow::Borrowed(v.as_str()));
-        let json = |v: String| Some(Cow::Owned(v));
+    /// The columns of `t`, with its fields, reasons and conditions columns `lists`.
+    fn of(t: &'t Transfer, lists: [&'t str; 3]) -> Self {
+        let b = |v: &'t String| Some(v.as_str());
+        let [fields, reasons, conditions] = lists.map(Some);
         Self {
             texts: [
                 b(&t.timestamp),
@@ -136,12 +136,12 @@ impl<'t> Columns<'t> {
                 b(&t.dest_jurisdiction),
                 b(&t.object),
                 b(&t.record_id),
-                t.subject.as_deref().map(Cow::Borrowed),
+                t.subject.as_deref(),
                 b(&t.decision),
-                json(lists.fields(&t.fields)),
-                json(lists.reasons(&t.reasons)),
-                t.legal_basis.as_deref().map(Cow::Borrowed),
-                json(lists.conditions(&t.conditions)),
+                fields,
+                reasons,
+                t.legal_basis.as_deref(),
+                conditions,
                 b(&t.policy_version),
             ],
         }
@@ -152,11 +152,75 @@ impl<'t> Columns<'t> {
         record_id, subject, decision, fields, reasons, legal_basis, conditions, policy_version";
 }
 
-/// A column made from a list, reused from the previous entry when its list is equal: the
-/// entries of a read or a batch mostly share their field actions, reasons and conditions, so
-/// each run of equal lists is serialized (and a field-action set hashed) once.
+/// Transfer-log entries made ready to append: their list columns (field actions, reasons,
+/// conditions) serialized and their field-action sets found. That is work for whoever
+/// decides the transfers, outside the transaction that appends them ([`Tx::append_entries`]):
+/// a pipeline's committer, which holds the origin's only writer, then only hashes and writes.
+#[derive(Debug)]
+pub struct Entries<'t> {
+    transfers: Cow<'t, [Transfer]>,
+    /// Per entry, the positions in `texts` of its fields, reasons and conditions columns.
+    /// A fields column is the field actions' JSON when no longer than a set id, else the id
+    /// of their set in `sets`.
+    lists: Vec<[u32; 3]>,
+    /// Each run of equal lists is serialized once: the entries of a read or a batch mostly
+    /// share their field actions, reasons and conditions.
+    texts: Vec<String>,
+    /// (id, JSON) of each distinct field-action set, in order of first use.
+    sets: Vec<(String, String)>,
+}
+
+impl<'t> Entries<'t> {
+    /// Prepares `transfers` (borrowed or owned) for appending.
+    pub fn new(transfers: impl Into<Cow<'t, [Transfer]>>) -> Self {
+        let transfers = transfers.into();
+        let mut texts = Vec::new();
+        let mut sets: Vec<(String, String)> = Vec::new();
+        let mut lists = Vec::with_capacity(transfers.len());
+        let (mut fields, mut reasons, mut conditions) =
+            (Reused::default(), Reused::default(), Reused::default());
+        for t in transfers.iter() {
+            lists.push([
+                fields.column(t.fields.as_slice(), &mut texts, |fields| {
+                    let json = serde_json::to_string(fields).expect("fields serialize");
+                    if json.len() <= FIELD_SET_ID_LEN {
+                        return json;
+                    }
+                    let id = field_set_id(&json);
+                    if !sets.iter().any(|(known, _)| *known == id) {
+                        sets.push((id.clone(), json));
+                    }
+                    id
+                }),
+                reasons.column(t.reasons.as_slice(), &mut texts, strings_json),
+                conditions.column(t.conditions.as_slice(), &mut texts, strings_json),
+            ]);
+        }
+        Self {
+            transfers,
+            lists,
+            texts,
+            sets,
+        }
+    }
+
+    /// The transfers.
+    pub fn transfers(&self) -> &[Transfer] {
+        &self.transfers
+    }
+
+    /// The columns of the `i`th entry.
+    fn columns(&self, i: usize) -> Columns<'_> {
+        Columns::of(
+            &self.transfers[i],
+            self.lists[i].map(|k| self.texts[k as usize].as_str()),
+        )
+    }
+}
+
+/// A list column reused from the previous entry when its list is equal.
 struct Reused<'t, T: ?Sized> {
-    last: Option<(&'t T, String)>,
+    last: Option<(&'t T, u32)>,
 }
 
 impl<T: ?Sized> Default for Reused<'_, T> {
@@ -166,52 +230,23 @@ impl<T: ?Sized> Default for Reused<'_, T> {
 }
 
 impl<'t, T: ?Sized + PartialEq> Reused<'t, T> {
-    fn column(&mut self, list: &'t T, make: impl FnOnce(&'t T) -> String) -> String {
-        if let Some((last, column)) = &self.last
-            && **last == *list
+    /// The position in `texts` of `list`'s column, made by `make` unless the previous entry's
+    /// list was equal.
+    fn column(
+        &mut self,
+        list: &'t T,
+        texts: &mut Vec<String>,
+        make: impl FnOnce(&'t T) -> String,
+    ) -> u32 {
+        if let Some((last, k)) = self.last
+            && *last == *list
         {
-            return column.clone();
+            return k;
         }
-        let column = make(list);
-        self.last = Some((list, column.clone()));
-        column
-    }
-}
-
-/// The list columns of entries being appended. `fields` holds the field actions' JSON when
-/// no longer than a set id, else the id of their set, each distinct set kept once for
-/// `field_action_sets`.
-#[derive(Default)]
-struct ListColumns<'t> {
-    fields: Reused<'t, [FieldAction]>,
-    reasons: Reused<'t, [String]>,
-    conditions: Reused<'t, [String]>,
-    /// (id, JSON) of each distinct field-action set, in order of first use.
-    sets: Vec<(String, String)>,
-}
-
-impl<'t> ListColumns<'t> {
-    fn fields(&mut self, fields: &'t [FieldAction]) -> String {
-        let sets = &mut self.sets;
-        self.fields.column(fields, |fields| {
-            let json = serde_json::to_string(fields).expect("fields serialize");
-            if json.len() <= FIELD_SET_ID_LEN {
-                return json;
-            }
-            let id = field_set_id(&json);
-            if !sets.iter().any(|(known, _)| *known == id) {
-                sets.push((id.clone(), json));
-            }
-            id
-        })
-    }
-
-    fn reasons(&mut self, reasons: &'t [String]) -> String {
-        self.reasons.column(reasons, strings_json)
-    }
-
-    fn conditions(&mut self, conditions: &'t [String]) -> String {
-        self.conditions.column(conditions, strings_json)
+        let k = u32::try_from(texts.len()).expect("fewer than 4 billion list columns");
+        texts.push(make(list));
+        self.last = Some((list, k));
+        k
     }
 }
 
@@ -314,6 +349,16 @@ impl Tx {
         region: &str,
         transfers: &[Transfer],
     ) -> Result<Vec<i64>, StoreError> {
+        self.append_entries(region, &Entries::new(transfers)).await
+    }
+
+    /// [`Tx::append_transfers`] for entries prepared beforehand.
+    pub async fn append_entries(
+        &mut self,
+        region: &str,
+        entries: &Entries<'_>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let transfers = entries.transfers();
         let tx = &mut self.inner;
         tx.exec(
             "INSERT INTO transfer_log_heads (region, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (region) DO NOTHING",
@@ -330,11 +375,10 @@ impl Tx {
             .await?;
         let mut seqs = Vec::with_capacity(transfers.len());
         let mut rows = Vec::with_capacity(transfers.len());
-        let mut lists = ListColumns::default();
-        for t in transfers {
+        for i in 0..transfers.len() {
             seq += 1;
-            let cols = Columns::of(t, &mut lists);
-            let hash = entry_hash(region, seq, &prev, cols.texts.iter().map(|t| t.as_deref()));
+            let cols = entries.columns(i);
+            let hash = entry_hash(region, seq, &prev, cols.texts);
             rows.push((seq, std::mem::replace(&mut prev, hash.clone()), hash, cols));
             seqs.push(seq);
         }
@@ -342,7 +386,7 @@ impl Tx {
             "field_action_sets (id, actions)",
             2,
             "ON CONFLICT (id) DO NOTHING",
-            &lists.sets,
+            &entries.sets,
             |(id, actions), args| args.extend(args![id, actions]),
         )
         .await?;
@@ -357,7 +401,7 @@ impl Tx {
             &rows,
             |(seq, prev_hash, hash, cols), args| {
                 args.extend(args![region, *seq]);
-                args.extend(cols.texts.iter().map(|t| Arg::Text(t.as_deref())));
+                args.extend(cols.texts.iter().map(|t| Arg::Text(*t)));
                 args.extend(args![prev_hash, hash]);
             },
         )

@@ -1,20 +1,20 @@
-//! What happens to a pipeline's batch after the policy decided it, as two tasks that run
+//! What happens to a pipeline's batch after the policy decided it, as two stages that run
 //! beside the loop that reads and decides the next batch (so the three use both cores):
 //!
 //! - the **committer** writes the batch to the origin region's store in one transaction —
 //!   vault entries, outbox rows, transfer-log entries, dead letters and the source
-//!   checkpoint — and hands the outbox rows to the courier (a batch decided meanwhile joins
-//!   the transaction, see [`Batch::append`]);
+//!   checkpoint — and hands the outbox rows to the courier (a batch already waiting joins
+//!   the transaction, see [`next_transaction`]);
 //! - the **courier** delivers them to the sink (idempotent upserts, exactly-once file lines)
 //!   and tells the committer how far it got; the committer's next transaction moves the
 //!   origin's published cursor there and deletes the delivered rows (the last batch's, when
 //!   the run ends). Rows delivered but not yet retired when the process dies are delivered
 //!   again on the next run, which the sink's idempotence absorbs.
 //!
-//! Both stages run on threads of their own ([`spawn_stage`]). Each channel holds one batch,
-//! so memory holds at most a few batches however large the backlog. Batches keep their order through both. A batch counts as done once committed:
-//! if delivering it fails, it stays pending in the outbox and the next run (or retry)
-//! delivers it first.
+//! Both stages run on threads of their own ([`spawn_stage`]). The channels hold two batches
+//! and one, so memory holds at most a few batches however large the backlog. Batches keep
+//! their order through both. A batch counts as done once committed: if delivering it fails,
+//! it stays pending in the outbox and the next run (or retry) delivers it first.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -87,7 +87,7 @@ impl Stages {
         sink: &Arc<Sink>,
         checkpoint: String,
     ) -> (Self, mpsc::Sender<Batch>) {
-        let (batches, mut inbox) = mpsc::channel::<Batch>(1);
+        let (batches, mut inbox) = batch_channel();
         let (to_courier, mut parcels) = mpsc::channel::<Batch>(1);
         let committed = Arc::new(Mutex::new(RouteSummary::default()));
         let delivered = Arc::new(AtomicU64::new(0));
@@ -96,14 +96,7 @@ impl Stages {
         let (store, region, counts) = (origin.clone(), p.route.from.to_string(), committed.clone());
         let (destination, upto) = (p.name.clone(), published.clone());
         let committer = spawn_stage(async move {
-            while let Some(mut b) = inbox.recv().await {
-                // A batch already waiting joins this one's transaction: when the origin's
-                // writes are what holds the pipeline back, each of their random-key index
-                // pages (vault tokens, head-counts) and each disk sync serves twice the
-                // records. Never more than two, so a run does not end on a long transaction.
-                if let Ok(next) = inbox.try_recv() {
-                    b.append(next);
-                }
+            while let Some(mut b) = next_transaction(&mut inbox).await {
                 let mut tx = store.begin().await.map_err(StageError::Origin)?;
                 let first_seq = async {
                     tx.put_vault_all(&b.vault).await?;
@@ -132,7 +125,7 @@ impl Stages {
                     row.seq = first_seq + i as i64;
                 }
                 // The whole batch goes: the courier frees what the committer no longer needs
-                // (the log entries, the vault entries) off the committer's thread.
+                // (the log and vault entries), off the committer's thread.
                 if to_courier.send(b).await.is_err() {
                     // The courier stopped on an error, reported by `finish`.
                     break;
@@ -192,6 +185,27 @@ impl Stages {
             committer.and(courier).and(retired),
         )
     }
+}
+
+/// The channel from the loop that decides to the committer. Two decided batches may wait,
+/// so that the committer finds one to join the batch it takes ([`next_transaction`]): with
+/// room for one, the loop was always a batch behind and no two were ever committed together.
+/// Three did no better than two (docs/benchmarks.md).
+fn batch_channel() -> (mpsc::Sender<Batch>, mpsc::Receiver<Batch>) {
+    mpsc::channel(2)
+}
+
+/// What the committer writes in its next transaction: the next batch, joined by the one
+/// after it if that is already waiting. When the origin's writes are what holds the pipeline
+/// back, each of their random-key index pages (vault tokens, head-counts) and each disk sync
+/// then serves twice the records. Never more than two, so a run does not end on a long
+/// transaction.
+async fn next_transaction(inbox: &mut mpsc::Receiver<Batch>) -> Option<Batch> {
+    let mut b = inbox.recv().await?;
+    if let Ok(next) = inbox.try_recv() {
+        b.append(next);
+    }
+    Some(b)
 }
 
 /// Runs a stage on a thread of its own (tokio's blocking pool), driving its future there.
@@ -281,6 +295,27 @@ mod tests {
                 ..RouteSummary::default()
             },
         }
+    }
+
+    #[tokio::test]
+    async fn the_committer_takes_a_waiting_batch_into_the_same_transaction() {
+        let (batches, mut inbox) = batch_channel();
+        for n in 1..=2 {
+            batches
+                .try_send(batch(n))
+                .unwrap_or_else(|_| panic!("no room for batch {n} to wait"));
+        }
+        let first = next_transaction(&mut inbox).await.unwrap();
+        assert_eq!((first.rows.len(), first.last), (2, 20));
+        batches.try_send(batch(3)).unwrap();
+        drop(batches);
+        let second = next_transaction(&mut inbox).await.unwrap();
+        assert_eq!(
+            (second.rows.len(), second.last),
+            (1, 30),
+            "alone when none waits"
+        );
+        assert!(next_transaction(&mut inbox).await.is_none());
     }
 
     #[test]

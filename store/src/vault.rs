@@ -13,13 +13,15 @@ use crate::{Store, StoreError, Tx};
 impl Tx {
     /// Stores vault entries; entries already there are kept.
     pub async fn put_vault_all(&mut self, entries: &[VaultEntry]) -> Result<(), StoreError> {
-        let encoded: Vec<(&VaultEntry, String, String)> = entries
+        let mut encoded: Vec<(&VaultEntry, String, String)> = entries
             .iter()
             .map(|e| {
                 let nonce = STANDARD.encode(e.sealed.nonce);
                 (e, nonce, STANDARD.encode(&e.sealed.ciphertext))
             })
             .collect();
+        // In token order, each insert walks the token index on from the one before.
+        encoded.sort_unstable_by(|a, b| a.0.token.cmp(&b.0.token));
         self.insert_rows(
             "vault (token, subject, key_id, nonce, ciphertext)",
             5,

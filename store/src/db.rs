@@ -237,13 +237,17 @@ impl Sqlite {
     }
 }
 
-/// The page size of new SQLite databases: SQLite's default, chosen by measurement. 16 KB pages
-/// cut the write-ahead log's `pwrite`s to a quarter in a 50,000-contact sync (+10 % records/s),
-/// but once the random-key indexes (vault tokens, subjects) outgrow the page cache every
-/// insert into them dirties a whole page, four times as many bytes at 16 KB: a
-/// million-contact sync ran 20 % slower (9,515 against 11,872 records/s) with 22 MB more
-/// peak memory.
-pub(crate) const SQLITE_PAGE_SIZE: u32 = 4096;
+/// The page size of new SQLite databases (existing files keep theirs), chosen by
+/// measurement. SQLite writes each write-ahead-log frame with two `pwrite`s, and the sync's
+/// committer spent most of its commit time in them: pages twice SQLite's default halve
+/// them. Larger pages cost where a commit inserts into random-key indexes (vault tokens,
+/// head-counts, subjects) larger than the page cache, each insert dirtying a whole page.
+/// When every commit was checkpointed on its own and vault tokens were inserted unsorted,
+/// 16 KB pages ran a million-contact sync 20 % slower than 4 KB. Since (sorted inserts, two
+/// batches a transaction, a checkpoint every 150 ms), against 4 KB: 8 KB +11 % on 50,000
+/// contacts and +7 % on a million, 16 KB +18 % and -2 % (docs/benchmarks.md). 8 KB keeps
+/// the bytes a random insert dirties at twice, not four times, 4 KB's as indexes grow.
+pub(crate) const SQLITE_PAGE_SIZE: u32 = 8192;
 
 /// How often the checkpointer copies the write-ahead log into the database at most. Every
 /// commit rewrites the tail pages of the tables it appends to and most leaves of the

@@ -170,8 +170,9 @@ impl Sqlite {
     ///
     /// Commits append to the write-ahead log only; a checkpointer thread with its own
     /// connection copies the log into the database file after commits, at most every
-    /// [`CHECKPOINT_INTERVAL`] (a passive checkpoint: it never blocks the writer or readers). Left to the writer, SQLite would
-    /// copy a thousand pages inside every few commits, on the committing thread.
+    /// [`CHECKPOINT_INTERVAL`] (a passive checkpoint: it never blocks the writer or
+    /// readers). Left to the writer, SQLite would copy a thousand pages inside every few
+    /// commits, on the committing thread.
     pub(crate) fn open(path: PathBuf) -> Result<Self, StoreError> {
         let writer = open_sqlite(
             &path,

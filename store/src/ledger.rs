@@ -410,10 +410,13 @@ impl Tx {
         // lookups walk the table in order.
         let mut heads: Vec<(&str, &str, &str)> = transfers
             .iter()
-            .filter(|t| t.decision == "transfer")
             .filter_map(|t| {
-                let subject = t.subject.as_deref()?;
-                Some((t.dest_jurisdiction.as_str(), year_of(&t.timestamp), subject))
+                head(
+                    &t.decision,
+                    &t.dest_jurisdiction,
+                    &t.timestamp,
+                    t.subject.as_deref(),
+                )
             })
             .collect();
         heads.sort_unstable();
@@ -447,6 +450,20 @@ impl Tx {
             .await?;
         Ok(seqs)
     }
+}
+
+/// The head-count an entry adds to, if any: (destination jurisdiction, calendar year,
+/// subject) of a transfer with a data subject. Appending and [`verify`] count by this rule.
+fn head<'a>(
+    decision: &str,
+    dest: &'a str,
+    timestamp: &'a str,
+    subject: Option<&'a str>,
+) -> Option<(&'a str, &'a str, &'a str)> {
+    if decision != "transfer" {
+        return None;
+    }
+    Some((dest, year_of(timestamp), subject?))
 }
 
 /// The calendar year of an RFC 3339 timestamp (its first four characters), as the report
@@ -719,14 +736,14 @@ impl Chain {
                 self.tampering = Some(Tampering { seq, what });
                 return false;
             }
-            if page.col(row.cols[DECISION]) == Some("transfer")
-                && let (Some(dest), Some(ts), Some(subject)) = (
-                    page.col(row.cols[DEST_JURISDICTION]),
-                    page.col(row.cols[TS]),
-                    page.col(row.cols[SUBJECT]),
-                )
+            if let (Some(decision), Some(dest), Some(ts)) = (
+                page.col(row.cols[DECISION]),
+                page.col(row.cols[DEST_JURISDICTION]),
+                page.col(row.cols[TS]),
+            ) && let Some((dest, year, subject)) =
+                head(decision, dest, ts, page.col(row.cols[SUBJECT]))
             {
-                self.heads.add(dest, year_of(ts), subject);
+                self.heads.add(dest, year, subject);
             }
             hash.clone_into(&mut self.prev);
             self.expected += 1;

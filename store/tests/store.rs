@@ -741,21 +741,24 @@ store_suite!(
 );
 
 /// Commits append to SQLite's write-ahead log and a checkpointer thread copies it into the
-/// database file, so the log is reused instead of growing with everything ever written. (The
-/// checkpointer runs at most every 150 ms: the log holds about three of these commits.)
+/// database file, so the log is reused instead of growing with everything ever written. The
+/// checkpointer runs at most every 150 ms, so commits here come 250 ms apart: each checkpoint
+/// then completes while no transaction is open, and the next commit starts the log over. (A
+/// checkpoint that lands inside a transaction leaves the log to grow until one does not, or
+/// until it holds 64 MB; with commits 60 ms apart that made this test fail under load.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_write_ahead_log_is_checkpointed_off_the_writer() {
     let dir = tempfile::tempdir().unwrap();
     let store = support::sqlite(dir.path()).await;
     let wal = dir.path().join("region.db-wal");
     let mut written = 0;
-    for round in 0..60 {
+    for round in 0..30 {
         let log: Vec<Transfer> = (round * 500..(round + 1) * 500).map(transfer).collect();
         written += log.len();
         let mut tx = store.begin().await.unwrap();
         tx.append_transfers("r", &log).await.unwrap();
         tx.commit().await.unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     let db_len = std::fs::metadata(dir.path().join("region.db"))
         .unwrap()

@@ -52,6 +52,7 @@ classes! {
     MessagingHandle => "personal.messaging_handle", Personal;
     BirthDate => "personal.birth_date", Personal;
     BankAccount => "personal.bank_account", Personal;
+    BankCard => "personal.bank_card", Personal;
     Health => "sensitive.health", Sensitive;
     Religion => "sensitive.religion", Sensitive;
     Ethnicity => "sensitive.ethnicity", Sensitive;

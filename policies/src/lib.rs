@@ -40,7 +40,7 @@ pub use diag::{Diagnostic, Diagnostics, Source};
 pub use eval::{BlockReason, Decision, Evaluator, FieldDecision, Outcome, VaultWrite};
 pub use name::FieldName;
 pub use plan::{Plan, Planner, RouteError, RouteSpec};
-pub use scan::Scanner;
+pub use scan::{Context as ScanContext, Scanner};
 pub use set::{PolicySet, RuleRef, SubjectThreshold};
 pub use token::{Keyring, TokenError};
 

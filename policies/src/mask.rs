@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use crate::class::Class;
+use crate::scan::fold_str;
 use crate::spec::MaskSpec;
 
 /// Whether a calling code starting with these three digits is three digits long (among the
@@ -21,8 +22,12 @@ fn is_three_digit_code(code: u16) -> bool {
 
 const STARS: &str = "***";
 
-/// Appends the masked form of `text` of `class` to `out`.
+/// Appends the masked form of `text` of `class` to `out`. Text in full-width or other
+/// compatibility forms is folded first (see [`fold_str`]), so that every digit of the value
+/// is seen as one and hidden as one.
 pub fn mask_into(class: Class, text: &str, spec: &MaskSpec, out: &mut String) {
+    let folded = fold_str(text);
+    let text = folded.as_ref();
     let start = out.len();
     match class {
         Class::Phone => mask_phone(text, spec, out),
@@ -162,8 +167,15 @@ fn mask_generic(text: &str, keep_first: u8, keep_last: u8, out: &mut String) {
 }
 
 /// The generalized form of a text value of `class`, or `None` when no coarser form exists
-/// (the value is then removed).
+/// (the value is then removed). Full-width and other compatibility forms are folded first.
 pub fn generalize_text(class: Class, text: &str) -> Option<Cow<'_, str>> {
+    match fold_str(text) {
+        Cow::Borrowed(text) => generalize_plain(class, text),
+        Cow::Owned(folded) => generalize_plain(class, &folded).map(|g| Cow::Owned(g.into_owned())),
+    }
+}
+
+fn generalize_plain(class: Class, text: &str) -> Option<Cow<'_, str>> {
     match class {
         Class::BirthDate => {
             let year = text.get(..4)?;
@@ -245,6 +257,19 @@ mod tests {
             let out = m(class, text);
             assert!(!out.contains(text), "{class}: {text:?} -> {out:?}");
         }
+    }
+
+    #[test]
+    fn full_width_values_are_masked_digit_by_digit() {
+        assert_eq!(
+            m(Class::Phone, "＋８６ １３８ １２３４ ５６７８"),
+            "+86 *** **** 5678"
+        );
+        assert_eq!(m(Class::Email, "li.na＠example.cn"), "l***@example.cn");
+        assert_eq!(
+            generalize_text(Class::Phone, "＋８５２ ９１２３ ４５６７").as_deref(),
+            Some("+852")
+        );
     }
 
     #[test]

@@ -393,6 +393,60 @@ impl Generator {
         }
     }
 
+    /// A contact that also holds personal data where it is hard to find: in one of eight
+    /// forms and places — a full-width mobile in the note, a phone as a JSON number, an e-mail
+    /// address as a key, a resident ID glued into the record id, a HKID, an IBAN in lower
+    /// case grouped with no-break spaces, a bank card after `卡号`, a phone in an address's
+    /// city. The second benchmark workload mixes one of these into every ten contacts.
+    pub fn contact_with_hidden_personal_data(&mut self) -> Record {
+        let mut r = self.contact();
+        let mobile = format!(
+            "13{}{:08}",
+            self.rng.u8(3..10),
+            self.rng.u32(0..100_000_000)
+        );
+        let f = &mut r.fields;
+        match self.rng.u8(0..8) {
+            0 => {
+                let wide: String = mobile
+                    .chars()
+                    .map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap_or(c))
+                    .collect();
+                append_note(f, &format!("手机：＋８６ {wide}"));
+            }
+            1 => f.insert(
+                "custom_1",
+                Value::from(format!("86{mobile}").parse::<i64>().unwrap_or(0)),
+            ),
+            2 => {
+                let mut m = Map::new();
+                m.insert(
+                    format!("{}@example.cn", self.pick(CN_PINYIN)),
+                    "primary".into(),
+                );
+                f.insert("custom_map", m.into());
+            }
+            3 => r.id = "lead_11010519491231002X".into(),
+            4 => append_note(f, "HKID A123456(3) checked at the counter."),
+            5 => append_note(
+                f,
+                "IBAN de89\u{a0}3704\u{a0}0044\u{a0}0532\u{a0}0130\u{a0}00",
+            ),
+            6 => append_note(f, "卡号 6222 0212 3456 7894"),
+            _ => {
+                let mut a = Map::new();
+                a.insert("street", "Unter den Linden 1".into());
+                a.insert(
+                    "city",
+                    format!("Berlin, Tel +49 30 {}", self.rng.u32(1_000_000..99_999_999)).into(),
+                );
+                a.insert("country", "DE".into());
+                f.insert("addresses", vec![Value::Object(a)].into());
+            }
+        }
+        r
+    }
+
     /// An account (a company; its contact person's name and phone are personal).
     pub fn account(&mut self) -> Record {
         let mut r = self.base(ObjectKind::Account, "acc");
@@ -477,6 +531,16 @@ fn ascii_fold(s: &str) -> String {
         .replace('ö', "oe")
         .replace('ä', "ae")
         .replace('ß', "ss")
+}
+
+/// Appends `text` to a record's `notes`.
+fn append_note(fields: &mut Map, text: &str) {
+    let note = fields
+        .get("notes")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let note = format!("{note} {text}");
+    fields.insert("notes", note.into());
 }
 
 #[cfg(test)]

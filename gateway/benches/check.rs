@@ -19,9 +19,17 @@ const LINES: u64 = 20_000;
 fn bench(c: &mut Criterion) {
     let mut generator = Generator::new(1, "cn-hq", RegionId::new("cn-beijing").unwrap());
     let mut input = Vec::new();
-    for _ in 0..LINES {
-        serde_json::to_writer(&mut input, &generator.contact()).unwrap();
+    let mut mixed = Vec::new();
+    for i in 0..LINES {
+        dss_core::json::write_record(&mut input, &generator.contact());
         input.push(b'\n');
+        let record = if i % 10 == 0 {
+            generator.contact_with_hidden_personal_data()
+        } else {
+            generator.contact()
+        };
+        dss_core::json::write_record(&mut mixed, &record);
+        mixed.push(b'\n');
     }
     let (set, route) = dss_policies::medium_route_fixture();
     let planner = Planner::new(set, route).unwrap();
@@ -33,30 +41,35 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("check_json_lines");
     group.throughput(Throughput::Elements(LINES));
     group.sample_size(10);
-    group.bench_function("dss_policy_check", |b| {
-        b.iter(|| {
-            out.clear();
-            let mut checker = Checker::new(
-                &planner,
-                &keys,
-                &scanner,
-                &objects,
-                "bench",
-                "2026-11-27T00:00:00Z".into(),
-            );
-            checker
-                .run(
-                    &input[..],
+    for (name, lines) in [
+        ("dss_policy_check", &input),
+        ("dss_policy_check_10pct_hidden_personal_data", &mixed),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                out.clear();
+                let mut checker = Checker::new(
+                    &planner,
+                    &keys,
+                    &scanner,
+                    &objects,
                     "bench",
-                    Format::Json,
-                    &mut out,
-                    &mut std::io::sink(),
-                    false,
-                )
-                .unwrap();
-            assert_eq!(checker.summary.records, LINES);
-        })
-    });
+                    "2026-11-27T00:00:00Z".into(),
+                );
+                checker
+                    .run(
+                        &lines[..],
+                        "bench",
+                        Format::Json,
+                        &mut out,
+                        &mut std::io::sink(),
+                        false,
+                    )
+                    .unwrap();
+                assert_eq!(checker.summary.records, LINES);
+            })
+        });
+    }
     group.bench_function("baseline_serde_json_value_round_trip", |b| {
         b.iter(|| {
             out.clear();

@@ -1,6 +1,9 @@
 //! In-memory evaluation of a realistic Contact (20 fields, about 1 KB, five personal fields
 //! and a free-text note) on a medium-control route (cn-beijing → eu-frankfurt).
 //!
+//! A second workload mixes in personal data where it is hard to find: one contact in ten
+//! carries it in one of the forms of `Generator::contact_with_hidden_personal_data`.
+//!
 //! `cargo bench -p dss-policies --bench evaluate`. Baseline in the same run: cloning the
 //! record, which every iteration pays before it is evaluated in place.
 
@@ -20,6 +23,15 @@ fn bench(c: &mut Criterion) {
     let scanner = Scanner::new();
     let mut generator = Generator::new(1, "cn-hq", RegionId::new("cn-beijing").unwrap());
     let records: Vec<_> = (0..1024).map(|_| generator.contact()).collect();
+    let mixed: Vec<_> = (0..1024)
+        .map(|i| {
+            if i % 10 == 0 {
+                generator.contact_with_hidden_personal_data()
+            } else {
+                generator.contact()
+            }
+        })
+        .collect();
     let mut evaluator =
         Evaluator::new(&planner, &keys, &scanner).with_now("2026-11-27T00:00:00Z".into());
     let mut out = Outcome::default();
@@ -32,6 +44,17 @@ fn bench(c: &mut Criterion) {
             || {
                 i = (i + 1) % records.len();
                 records[i].clone()
+            },
+            |record| evaluator.evaluate(record, &mut out),
+            BatchSize::SmallInput,
+        )
+    });
+    let mut k = 0;
+    group.bench_function("contact_medium_route_10pct_hidden_personal_data", |b| {
+        b.iter_batched_ref(
+            || {
+                k = (k + 1) % mixed.len();
+                mixed[k].clone()
             },
             |record| evaluator.evaluate(record, &mut out),
             BatchSize::SmallInput,

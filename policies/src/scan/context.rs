@@ -208,6 +208,21 @@ pub(super) fn before(text: &[u8], at: usize) -> Option<Said> {
     best.map(|(_, said)| said)
 }
 
+/// Words that, glued straight to a number (`Tel01711234567`, `sfz11010519491231002X`), say
+/// it is personal data; other letters glued to a number make it a code (`JD4945005461519`).
+const GLUED_PERSONAL: &[&str] = &[
+    "tel", "telefon", "fon", "phone", "mobile", "mobil", "mob", "handy", "cell", "fax", "call",
+    "id", "sfz", "hkid", "ausweis", "card", "karte", "iban", "konto", "nr", "no", "number",
+    "nummer", "whatsapp", "wechat",
+];
+
+/// Whether `text` ends in one of the words that make a number glued to it personal.
+pub(super) fn glued_personal_word(text: &[u8]) -> bool {
+    GLUED_PERSONAL.iter().any(|w| {
+        text.len() >= w.len() && text[text.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+    })
+}
+
 /// Whether the few bytes after `at` name a currency: the number is an amount.
 pub(super) fn currency_after(text: &[u8], at: usize) -> bool {
     let rest = &text[at..];

@@ -165,9 +165,13 @@ impl Cluster {
         }
         let left = self.start.checked_sub(1).map(|i| text[i]);
         // Digits with a letter straight after them (`91350211MA2Y…`) are part of a code,
-        // unless the letters start an extension.
-        let code = text.get(self.end).is_some_and(u8::is_ascii_alphabetic)
-            && extension_end(text, self.end).is_none();
+        // unless the letters start an extension; so are digits glued to letters before them
+        // (`JD4945005461519`), unless the letters end in a word that names personal data
+        // (`Tel01711234567`, `ID11010519491231002X`).
+        let code = (text.get(self.end).is_some_and(u8::is_ascii_alphabetic)
+            && extension_end(text, self.end).is_none())
+            || (left.is_some_and(|c| c.is_ascii_alphabetic())
+                && !context::glued_personal_word(&text[..self.start]));
         // Whether weak values pass as business numbers: asked only when there is one.
         let passes = std::cell::OnceCell::new();
         let judge = |a: usize, b: usize| -> Option<(Class, bool)> {

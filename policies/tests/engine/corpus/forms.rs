@@ -9,7 +9,8 @@ use unicode_normalization::UnicodeNormalization;
 use super::values::Value;
 
 /// Characters that render as nothing; folding drops them.
-pub(crate) const ZERO_WIDTH: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+pub(crate) const ZERO_WIDTH: &[char] =
+    &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
 
 /// How a value is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,11 +85,7 @@ impl Form {
                 Some(i) if chars.len() % 2 == 0 => i,
                 _ => chars.len() / 2,
             };
-            secret = chars[..at]
-                .iter()
-                .chain([&z])
-                .chain(&chars[at..])
-                .collect();
+            secret = chars[..at].iter().chain([&z]).chain(&chars[at..]).collect();
         }
         Written {
             text: format!("{}{}{}", part(&value.prefix), secret, part(&value.suffix)),

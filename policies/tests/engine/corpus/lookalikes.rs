@@ -149,7 +149,10 @@ impl LookAlike {
                 match rng.below(5) {
                     0 => format!("{whole},{thousands:03}.{cents:02}"),
                     1 => format!("{whole}.{thousands:03},{cents:02} €"),
-                    2 => format!("EUR {whole}.{thousands:03}.{:03},{cents:02}", rng.range(0, 999)),
+                    2 => format!(
+                        "EUR {whole}.{thousands:03}.{:03},{cents:02}",
+                        rng.range(0, 999)
+                    ),
                     3 => format!("¥{whole},{thousands:03},{:03}.00", rng.range(0, 999)),
                     _ => format!("HK$ {whole},{thousands:03}.{cents:02}"),
                 }
@@ -225,33 +228,42 @@ fn over_masked(route: &Route, field: &str, text: &str) -> Option<String> {
     (got != Some(text)).then(|| format!("{}: {field} {text:?} became {got:?}", route.label))
 }
 
+/// Asserts that every text crosses every light route untouched, in `notes` and in an
+/// unclassified field; the failure lists each text that did not, with its first failure.
 fn assert_pass_untouched(texts: impl IntoIterator<Item = String>) {
     let routes = light_routes();
-    let mut failures = Vec::new();
-    let mut total = 0;
+    let (mut failed, mut total) = (Vec::new(), 0);
     for text in texts {
-        for route in &routes {
-            for field in FIELDS {
-                total += 1;
-                failures.extend(over_masked(route, field, &text));
-            }
+        total += 1;
+        let failures: Vec<String> = routes
+            .iter()
+            .flat_map(|route| FIELDS.iter().map(move |field| (route, field)))
+            .filter_map(|(route, field)| over_masked(route, field, &text))
+            .collect();
+        if let Some(first) = failures.first() {
+            failed.push(format!("{first} (and {} more)", failures.len() - 1));
         }
     }
     assert!(
-        failures.is_empty(),
-        "{} of {total} look-alikes were changed or blocked; the first:\n{}",
-        failures.len(),
-        failures.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+        failed.is_empty(),
+        "{} of {total} look-alikes were changed or blocked:\n{}",
+        failed.len(),
+        failed
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
 #[test]
 fn business_numbers_cross_light_routes_byte_identical() {
     let mut rng = Rng::new(0x5EED_0001);
-    let texts = LookAlike::ALL
-        .iter()
-        .flat_map(|kind| (0..60).map(move |i| (kind, i)))
-        .map(|(kind, _)| kind.generate(&mut rng))
+    // Interleaved, so that the first failures reported span the kinds.
+    let texts = (0..60)
+        .flat_map(|_| LookAlike::ALL)
+        .map(|kind| kind.generate(&mut rng))
         .collect::<Vec<_>>();
     assert_pass_untouched(texts);
 }
@@ -301,7 +313,9 @@ fn unified_social_credit_codes_cross_byte_identical() {
 #[test]
 fn numbers_that_are_also_personal_pass_after_a_business_context_word() {
     let mut rng = Rng::new(0xC0DE_0001);
-    let texts: Vec<String> = (0..300).map(|_| ambiguous_after_context(&mut rng)).collect();
+    let texts: Vec<String> = (0..300)
+        .map(|_| ambiguous_after_context(&mut rng))
+        .collect();
     assert_pass_untouched(texts);
 }
 

@@ -23,7 +23,20 @@ pub(crate) fn cn_resident_id_is_valid(id: &str) -> bool {
     let num = |r: std::ops::Range<usize>| id[r].parse::<u32>().expect("digits");
     let (year, month, day) = (num(6..10), num(10..12), num(12..14));
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1900..=2099).contains(&year)
         || !(1..=12).contains(&month)
         || day == 0
@@ -131,8 +144,7 @@ pub(crate) fn iban_is_valid(text: &str) -> bool {
     let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| compact.starts_with(c)) else {
         return false;
     };
-    compact.len() == len
-        && mod97_by_chunks(&format!("{}{}", &compact[4..], &compact[..4])) == 1
+    compact.len() == len && mod97_by_chunks(&format!("{}{}", &compact[4..], &compact[..4])) == 1
 }
 
 /// A card number is Luhn-valid: with the check digit, every second digit from the right
@@ -143,7 +155,13 @@ pub(crate) fn luhn_is_valid(number: &str) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][d as usize] } else { d })
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][d as usize]
+            } else {
+                d
+            }
+        })
         .sum();
     !digits.is_empty() && total % 10 == 0
 }
@@ -165,7 +183,9 @@ pub(crate) fn uscc_is_valid(code: &str) -> bool {
             b'X' => 10,
             d => u32::from(d - b'0'),
         };
-    let weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let weights = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let value = |c: char| USCC_CHARS.find(c).expect("a USCC character");
     let sum: usize = code[..17]
         .chars()
@@ -183,7 +203,10 @@ fn the_checks_accept_known_vectors_and_reject_altered_ones() {
     assert!(cn_resident_id_is_valid("11010519491231002X"));
     assert!(cn_resident_id_is_valid("11010519491231002x"));
     assert!(!cn_resident_id_is_valid("110105194912310021"));
-    assert!(!cn_resident_id_is_valid("11010519490231002X"), "31 February");
+    assert!(
+        !cn_resident_id_is_valid("11010519490231002X"),
+        "31 February"
+    );
     assert_eq!(gb11643_check("11010519491231002"), 'X');
 
     assert!(hkid_is_valid("A123456(3)"));
@@ -191,7 +214,11 @@ fn the_checks_accept_known_vectors_and_reject_altered_ones() {
     assert!(!hkid_is_valid("A123456(4)"));
     assert_eq!(hkid_check("A", "123456"), '3');
 
-    for iban in ["DE89370400440532013000", "GB82WEST12345698765432", "NL91ABNA0417164300"] {
+    for iban in [
+        "DE89370400440532013000",
+        "GB82WEST12345698765432",
+        "NL91ABNA0417164300",
+    ] {
         assert!(iban_is_valid(iban), "{iban}");
     }
     assert!(iban_is_valid("de89 3704 0044 0532 0130 00"));
@@ -199,7 +226,11 @@ fn the_checks_accept_known_vectors_and_reject_altered_ones() {
     assert!(!iban_is_valid("DE8937040044053201300"), "one short");
     assert_eq!(iban_check_digits("DE", "370400440532013000"), "89");
     assert!(!iban_is_valid("JD0012345678901"), "no country JD");
-    assert_eq!(mod97_by_chunks("12345678901JD00"), 1, "and yet mod 97 holds");
+    assert_eq!(
+        mod97_by_chunks("12345678901JD00"),
+        1,
+        "and yet mod 97 holds"
+    );
 
     assert!(luhn_is_valid("4111111111111111"));
     assert!(luhn_is_valid("6212345678901234569"));
@@ -232,11 +263,18 @@ fn generated_resident_ids_validate() {
     let mut with_x = 0;
     for v in generated(Kind::CnResidentId) {
         assert!(cn_resident_id_is_valid(&v.canonical), "{v:?}");
-        let compact: String = v.secret.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let compact: String = v
+            .secret
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .collect();
         assert_eq!(compact.to_ascii_uppercase(), v.canonical, "{v:?}");
         with_x += usize::from(v.canonical.ends_with('X'));
     }
-    assert!(with_x > PER_KIND as usize / 5, "X check characters: {with_x}");
+    assert!(
+        with_x > PER_KIND as usize / 5,
+        "X check characters: {with_x}"
+    );
 }
 
 #[test]
@@ -295,9 +333,7 @@ fn generated_phones_follow_their_numbering_plans() {
                 Kind::CnMobile => b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]),
                 Kind::CnLandline => (9..=11).contains(&b.len()) && b[0] != b'0',
                 Kind::DeMobile => {
-                    (10..=11).contains(&b.len())
-                        && b[0] == b'1'
-                        && (b'5'..=b'7').contains(&b[1])
+                    (10..=11).contains(&b.len()) && b[0] == b'1' && (b'5'..=b'7').contains(&b[1])
                 }
                 Kind::DeLandline => (7..=11).contains(&b.len()) && b[0] != b'0' && b[0] != b'1',
                 _ => b.len() == 8 && b"235679".contains(&b[0]),
@@ -321,7 +357,11 @@ fn generated_email_addresses_have_one_at_and_a_known_top_level_domain() {
         );
         seen.insert(v.secret.to_lowercase());
     }
-    assert!(seen.len() > PER_KIND as usize * 9 / 10, "{} distinct", seen.len());
+    assert!(
+        seen.len() > PER_KIND as usize * 9 / 10,
+        "{} distinct",
+        seen.len()
+    );
 }
 
 #[test]

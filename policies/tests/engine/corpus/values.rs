@@ -166,7 +166,14 @@ impl Value {
 
 const PHONE_GLUE: &[&str] = &["Tel", "tel:", "mobile_", "Tel_", "Phone", "Handy"];
 const CN_PHONE_GLUE: &[&str] = &["手机", "电话", "Tel", "mobile_", "TEL:"];
-const EXTENSIONS: &[&str] = &[" x{}", " ext. {}", " Ext {}", "x{}", " 转{}", " Durchwahl {}"];
+const EXTENSIONS: &[&str] = &[
+    " x{}",
+    " ext. {}",
+    " Ext {}",
+    "x{}",
+    " 转{}",
+    " Durchwahl {}",
+];
 
 /// An international number laid out one of the ways people write it: `country` and
 /// `groups` of the national significant number.
@@ -443,24 +450,96 @@ pub(crate) struct IbanCountry {
 }
 
 pub(crate) const IBAN_COUNTRIES: &[IbanCountry] = &[
-    IbanCountry { code: "DE", length: 22, bban: "nnnnnnnnnnnnnnnnnn" },
-    IbanCountry { code: "GB", length: 22, bban: "aaaannnnnnnnnnnnnn" },
-    IbanCountry { code: "FR", length: 27, bban: "nnnnnnnnnnnnnnnnnnnnnnn" },
-    IbanCountry { code: "NL", length: 18, bban: "aaaannnnnnnnnn" },
-    IbanCountry { code: "CH", length: 21, bban: "nnnnncccccccccccc" },
-    IbanCountry { code: "AT", length: 20, bban: "nnnnnnnnnnnnnnnn" },
-    IbanCountry { code: "IT", length: 27, bban: "annnnnnnnnncccccccccccc" },
-    IbanCountry { code: "ES", length: 24, bban: "nnnnnnnnnnnnnnnnnnnn" },
-    IbanCountry { code: "BE", length: 16, bban: "nnnnnnnnnnnn" },
-    IbanCountry { code: "PL", length: 28, bban: "nnnnnnnnnnnnnnnnnnnnnnnn" },
-    IbanCountry { code: "IE", length: 22, bban: "aaaannnnnnnnnnnnnn" },
-    IbanCountry { code: "LU", length: 20, bban: "nnnccccccccccccc" },
-    IbanCountry { code: "NO", length: 15, bban: "nnnnnnnnnnn" },
-    IbanCountry { code: "DK", length: 18, bban: "nnnnnnnnnnnnnn" },
-    IbanCountry { code: "SE", length: 24, bban: "nnnnnnnnnnnnnnnnnnnn" },
-    IbanCountry { code: "PT", length: 25, bban: "nnnnnnnnnnnnnnnnnnnnn" },
-    IbanCountry { code: "MT", length: 31, bban: "aaaannnnncccccccccccccccccc" },
-    IbanCountry { code: "SA", length: 24, bban: "nnnnnnnnnnnnnnnnnnnn" },
+    IbanCountry {
+        code: "DE",
+        length: 22,
+        bban: "nnnnnnnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "GB",
+        length: 22,
+        bban: "aaaannnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "FR",
+        length: 27,
+        bban: "nnnnnnnnnnnnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "NL",
+        length: 18,
+        bban: "aaaannnnnnnnnn",
+    },
+    IbanCountry {
+        code: "CH",
+        length: 21,
+        bban: "nnnnncccccccccccc",
+    },
+    IbanCountry {
+        code: "AT",
+        length: 20,
+        bban: "nnnnnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "IT",
+        length: 27,
+        bban: "annnnnnnnnncccccccccccc",
+    },
+    IbanCountry {
+        code: "ES",
+        length: 24,
+        bban: "nnnnnnnnnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "BE",
+        length: 16,
+        bban: "nnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "PL",
+        length: 28,
+        bban: "nnnnnnnnnnnnnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "IE",
+        length: 22,
+        bban: "aaaannnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "LU",
+        length: 20,
+        bban: "nnnccccccccccccc",
+    },
+    IbanCountry {
+        code: "NO",
+        length: 15,
+        bban: "nnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "DK",
+        length: 18,
+        bban: "nnnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "SE",
+        length: 24,
+        bban: "nnnnnnnnnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "PT",
+        length: 25,
+        bban: "nnnnnnnnnnnnnnnnnnnnn",
+    },
+    IbanCountry {
+        code: "MT",
+        length: 31,
+        bban: "aaaannnnncccccccccccccccccc",
+    },
+    IbanCountry {
+        code: "SA",
+        length: 24,
+        bban: "nnnnnnnnnnnnnnnnnnnn",
+    },
 ];
 
 /// `text` (letters and digits) as a number mod 97, letters counting 10–35.
@@ -504,7 +583,12 @@ fn iban(rng: &mut Rng) -> Value {
     }
     let check = iban_check_digits(country.code, &bban);
     let iban = format!("{}{check}{bban}", country.code);
-    assert_eq!(iban.len(), country.length, "the BBAN pattern of {}", country.code);
+    assert_eq!(
+        iban.len(),
+        country.length,
+        "the BBAN pattern of {}",
+        country.code
+    );
     let secret = match rng.below(7) {
         0 => iban.clone(),
         1 | 2 => by_four(&iban, " "),
@@ -555,8 +639,8 @@ fn bank_card(rng: &mut Rng) -> Value {
 
 fn email(rng: &mut Rng) -> Value {
     const GIVEN: &[&str] = &[
-        "li", "wang", "zhang", "liu", "chen", "anna", "max", "lukas", "marie", "ka", "wing",
-        "mei", "chan", "wong", "jurgen", "sophie",
+        "li", "wang", "zhang", "liu", "chen", "anna", "max", "lukas", "marie", "ka", "wing", "mei",
+        "chan", "wong", "jurgen", "sophie",
     ];
     const FAMILY: &[&str] = &[
         "na", "wei", "fang", "min", "schmidt", "mueller", "weber", "becker", "ming", "leung",

@@ -139,7 +139,10 @@ impl LookAlike {
                     4 => format!("{month:02}/{day:02}/{year}"),
                     5 => format!("{year}-{month:02}-{day:02}T{h:02}:{min:02}:00Z"),
                     6 => format!("{day:02}.{month:02}.{year}, {h:02}:{min:02} Uhr"),
-                    _ => format!("{year}-{month:02}-{day:02} {h:02}:{min:02}:{:02}", min),
+                    _ => format!(
+                        "{year}-{month:02}-{day:02} {h:02}:{min:02}:{:02}",
+                        rng.range(0, 59)
+                    ),
                 }
             }
             LookAlike::Amount => {

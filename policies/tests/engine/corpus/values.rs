@@ -659,9 +659,12 @@ fn email(rng: &mut Rng) -> Value {
         "shop.example.hk",
     ];
     let mut local = String::new();
-    local.push_str(*rng.pick(GIVEN));
-    local.push_str(*rng.pick(&[".", "_", "-", ""]));
-    local.push_str(*rng.pick(FAMILY));
+    let given: &&str = rng.pick(GIVEN);
+    let sep: &&str = rng.pick(&[".", "_", "-", ""]);
+    let family: &&str = rng.pick(FAMILY);
+    local.push_str(given);
+    local.push_str(sep);
+    local.push_str(family);
     // A marker that makes each address unique.
     let _ = write!(local, "{}", rng.range(10, 9999));
     if rng.chance(15) {

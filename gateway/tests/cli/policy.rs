@@ -449,3 +449,266 @@ fn the_committed_json_schemas_are_current() {
     let out = dss(&["dev", "schemas", "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+// ---- no raw value in any message (issue 18) ------------------------------------------------
+
+// The policy engine's detection corpus: the generator, the forms and the placements.
+#[allow(dead_code, reason = "this test uses part of the corpus")]
+#[path = "../../../policies/tests/engine/corpus/values.rs"]
+mod values;
+
+#[allow(dead_code, reason = "this test uses part of the corpus")]
+#[path = "../../../policies/tests/engine/corpus/forms.rs"]
+mod forms;
+
+#[allow(dead_code, reason = "this test uses part of the corpus")]
+#[path = "../../../policies/tests/engine/corpus/records.rs"]
+mod records;
+
+/// A generated marker value in one form, and whether the quickstart route passes its class
+/// (then it may cross in the record, but still never shows in a message, path or reason).
+struct Marker {
+    needles: forms::Needles,
+    written: String,
+    passes: bool,
+}
+
+/// Records holding generated personal values (unique markers) in notes, unclassified and
+/// nested fields, arrays, JSON numbers, keys, ids and addresses, and malformed records
+/// whose bad part is a marker: an unknown field name, a wrong-typed `version`, `id` or
+/// `tenant`, an invalid object kind, region, provenance or country code, consent value or
+/// date.
+fn marker_records() -> (Vec<String>, Vec<Marker>) {
+    use forms::Form;
+    use records::Placement;
+
+    let set = std::sync::Arc::new(
+        dss_policies::PolicySet::from_sources(&dss_policies::default_sources()).unwrap(),
+    );
+    let route = dss_policies::RouteSpec {
+        from: dss_core::RegionId::new("eu-frankfurt").unwrap(),
+        to: dss_core::RegionId::new("cn-beijing").unwrap(),
+        to_tenant: Some("cn-hq".into()),
+        purpose: Some("crm_sync".into()),
+        legal_basis: Some(dss_core::LegalBasis::Contract),
+        conditions: vec![dss_policies::Condition::StandardContract],
+    };
+    let planner = dss_policies::Planner::new(set, route).unwrap();
+    let plan = planner.plan(&dss_core::ObjectKind::parse("contact").unwrap(), &[]);
+    let passes = |class: &str| {
+        plan.detected
+            .iter()
+            .any(|f| f.class.as_str() == class && f.action.kind == dss_policies::ActionKind::Pass)
+    };
+
+    let head = r#""tenant":"eu-sales","region":"eu-frankfurt""#;
+    let (mut lines, mut markers) = (Vec::new(), Vec::new());
+    for (k, &kind) in values::Kind::ALL.iter().enumerate() {
+        for n in 0..2u64 {
+            let value = kind.generate(&mut values::Rng::new(0xC11_0000 + 97 * k as u64 + n));
+            let forms = Form::all_for(&value);
+            // Literal and one other form per value, a different one each time.
+            for form in [
+                Form::Literal,
+                forms[1 + (k + n as usize) % (forms.len() - 1)],
+            ] {
+                let written = form.apply(&value);
+                let text = written.text.clone();
+                for (p, &placement) in Placement::ALL.iter().enumerate() {
+                    if !placement.fits(form, &written) {
+                        continue;
+                    }
+                    for &object in placement.object_kinds() {
+                        if ["account", "contact", "order"].contains(&object) {
+                            lines.push(placement.record(object, "eu-frankfurt", &text, p));
+                        }
+                    }
+                }
+                let q = serde_json::to_string(&text).unwrap();
+                let ok = r#""id":"m1","object":"contact""#;
+                lines.extend([
+                    format!(r#"{{{ok},{head},{q}:1,"fields":{{}}}}"#),
+                    format!(r#"{{{ok},{head},"version":{q},"fields":{{}}}}"#),
+                    format!(r#"{{"id":"m1","object":{q},{head},"fields":{{}}}}"#),
+                    format!(r#"{{{ok},"tenant":"eu-sales","region":{q},"fields":{{}}}}"#),
+                    format!(r#"{{{ok},{head},"provenance":[{q}],"fields":{{}}}}"#),
+                    format!(
+                        r#"{{{ok},{head},"subject":{{"country":{q},"consent":"granted"}},"fields":{{"name":"x"}}}}"#
+                    ),
+                    format!(r#"{{{ok},{head},"subject":{{"consent":{q}}},"fields":{{}}}}"#),
+                    format!(r#"{{{ok},{head},"subject":{{{q}:"granted"}},"fields":{{}}}}"#),
+                    format!(
+                        r#"{{{ok},{head},"subject":{{"consent":"granted","consent_expires":{q}}},"fields":{{"name":"x"}}}}"#
+                    ),
+                    format!(r#"{{{ok},{head},"updated_at":{q},"fields":{{"name":"x"}}}}"#),
+                    format!(r#"{{{ok},{head},"fields":{{"notes":{q}}},"extra":{q}}}"#),
+                ]);
+                if Placement::Number.fits(form, &written) {
+                    lines.extend([
+                        format!(r#"{{{ok},{head},"version":{text}.5,"fields":{{}}}}"#),
+                        format!(r#"{{{ok},{head},"version":-{text},"fields":{{}}}}"#),
+                        format!(r#"{{"id":{text},"object":"contact",{head},"fields":{{}}}}"#),
+                        format!(
+                            r#"{{{ok},"tenant":{text},"region":"eu-frankfurt","fields":{{}}}}"#
+                        ),
+                    ]);
+                }
+                markers.push(Marker {
+                    needles: forms::Needles::of(&value, &written),
+                    written: text,
+                    passes: passes(value.class()),
+                });
+            }
+        }
+    }
+    (lines, markers)
+}
+
+/// The first marker found in `haystack`, as `where: marker (form found)`.
+fn marker_in(
+    markers: &[Marker],
+    place: &str,
+    haystack: &str,
+    skip: impl Fn(&Marker) -> bool,
+) -> Option<String> {
+    markers.iter().filter(|m| !skip(m)).find_map(|m| {
+        m.needles
+            .found_in(haystack)
+            .map(|form| format!("{place}: {:?} (as {form:?}) in {haystack:?}", m.written))
+    })
+}
+
+fn json_texts(json: &serde_json::Value, out: &mut Vec<String>) {
+    match json {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Number(n) => out.push(n.to_string()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| json_texts(v, out)),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                json_texts(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn no_form_of_a_personal_value_shows_in_messages_reports_or_crossing_records() {
+    let (lines, markers) = marker_records();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("markers.jsonl");
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let input = input.to_str().unwrap();
+    let mut found = Vec::new();
+    let never = |_: &Marker| false;
+
+    // JSON: ids, paths and reasons never; the crossing record only where the class passes.
+    let out = dss(&[
+        "policy",
+        "check",
+        "--pipeline",
+        PIPELINE,
+        "--input",
+        input,
+        "--format",
+        "json",
+    ]);
+    let stderr = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(2), "{stderr}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.lines().count() > 100,
+        "records were checked:\n{stderr}"
+    );
+    for line in stderr.lines() {
+        found.extend(marker_in(&markers, "stderr (json)", line, never));
+    }
+    for line in stdout.lines() {
+        let report: serde_json::Value = serde_json::from_str(line).unwrap();
+        let field = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        found.extend(marker_in(
+            &markers,
+            "a reported id",
+            &field(&report["id"]),
+            never,
+        ));
+        for f in report["fields"].as_array().into_iter().flatten() {
+            found.extend(marker_in(
+                &markers,
+                "a field path",
+                &field(&f["path"]),
+                never,
+            ));
+        }
+        for r in report["reasons"].as_array().into_iter().flatten() {
+            found.extend(marker_in(
+                &markers,
+                "a reason",
+                &field(&r["message"]),
+                never,
+            ));
+            found.extend(marker_in(
+                &markers,
+                "a reason's field",
+                &field(&r["field"]),
+                never,
+            ));
+        }
+        let mut crossing = Vec::new();
+        json_texts(&report["record"], &mut crossing);
+        for s in &crossing {
+            found.extend(marker_in(&markers, "a crossing record", s, |m| m.passes));
+        }
+    }
+
+    // Text: the tables (cells apart by two spaces) and stderr.
+    let out = dss(&[
+        "policy",
+        "check",
+        "--pipeline",
+        PIPELINE,
+        "--input",
+        input,
+        "--color",
+        "never",
+    ]);
+    let stderr = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(2), "{stderr}");
+    for line in stderr.lines() {
+        found.extend(marker_in(&markers, "stderr (text)", line, never));
+    }
+    for line in text(&out.stdout).lines() {
+        for cell in line.split("  ").filter(|c| !c.trim().is_empty()) {
+            found.extend(marker_in(&markers, "the text report", cell.trim(), |m| {
+                m.passes
+            }));
+        }
+    }
+
+    // Grouped by where they showed, a few examples each.
+    let mut by_place: std::collections::BTreeMap<&str, Vec<&String>> = Default::default();
+    for f in &found {
+        by_place
+            .entry(f.split(':').next().unwrap())
+            .or_default()
+            .push(f);
+    }
+    let report: Vec<String> = by_place
+        .iter()
+        .map(|(place, hits)| {
+            let examples: Vec<&str> = hits.iter().take(6).map(|h| h.as_str()).collect();
+            format!(
+                "{place}: {} hits, e.g.\n  {}",
+                hits.len(),
+                examples.join("\n  ")
+            )
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "{} marker values shown:\n{}",
+        found.len(),
+        report.join("\n")
+    );
+}

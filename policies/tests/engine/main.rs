@@ -1,6 +1,7 @@
 //! The policy engine: the shipped default set, fail-closed behaviour, error messages and
 //! properties over generated records.
 
+mod corpus;
 mod properties;
 
 use std::sync::Arc;

@@ -480,7 +480,8 @@ impl Walk<'_> {
         let plan = self.plan;
         // Metadata is data: an id may be an e-mail address or a phone number.
         self.findings.clear();
-        self.scanner.scan(&record.id, self.findings);
+        self.scanner
+            .scan_in(&record.id, crate::scan::Context::ID, self.findings);
         if let Some(f) = self.findings.first().copied() {
             self.present |= 1 << f.class.index();
             let detected = &plan.detected[f.class.index()];

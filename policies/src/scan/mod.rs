@@ -52,6 +52,17 @@ pub struct Context {
     /// The field holds business numbers (declared `business` or `identifier`, or named like
     /// `order_no`, `sku`, `serial`, `订单号`, `Bestellnr`).
     pub business_numbers: bool,
+    /// Every candidate counts, whatever the words before it: for record ids, whose prefix
+    /// names a kind (`inv_13812345678`), not what the number is.
+    pub strict: bool,
+}
+
+impl Context {
+    /// The context of a record id: every candidate counts.
+    pub const ID: Context = Context {
+        business_numbers: false,
+        strict: true,
+    };
 }
 
 /// The scanner; build once, share freely. It keeps no state between calls (its scratch
@@ -119,7 +130,7 @@ fn scan_slow(text: &str, context: Context, out: &mut Vec<Finding>) {
         }
         let emails_end = found.len();
         if digits >= MIN_DIGITS {
-            number::find(bytes, context.business_numbers, found);
+            number::find(bytes, context, found);
         }
         // Numbers inside an address (`13812345678@qq.com`) are part of it.
         let (addresses, numbers) = found.split_at(emails_end);
@@ -514,6 +525,7 @@ mod tests {
     fn context_decides_numbers_that_could_be_either() {
         let business = Context {
             business_numbers: true,
+            ..Context::default()
         };
         // Without context, personal wins.
         assert_eq!(
@@ -533,6 +545,12 @@ mod tests {
         assert_eq!(
             classes_in("+86 138 1234 5678", business),
             vec![(Class::Phone, "+86 138 1234 5678")]
+        );
+        // In a record id, the words before a number name a kind, not the number.
+        assert_eq!(classes("inv_13812345678"), vec![]);
+        assert_eq!(
+            classes_in("inv_13812345678", Context::ID),
+            vec![(Class::Phone, "13812345678")]
         );
     }
 

@@ -18,6 +18,7 @@
 //! Letters and `_` before a number do not hide it (`Tel01711234567`, `sfz_…`, `IBANDE89…`),
 //! but an international `00` prefix glued to letters (`JD0012345678901`) is not one.
 
+use super::Context;
 use super::context::{self, Said};
 use super::tables::{calling_code, iban_length};
 use crate::class::Class;
@@ -47,9 +48,9 @@ struct Group {
     trunk_in_brackets: bool,
 }
 
-/// Finds numbers in `text` (folded) and appends them to `out`. `business` says the field
-/// holds business numbers: weak candidates pass unless a word before them says otherwise.
-pub(super) fn find(text: &[u8], business: bool, out: &mut Vec<Candidate>) {
+/// Finds numbers in `text` (folded) and appends them to `out`, weak ones as `context` and the
+/// words before them decide.
+pub(super) fn find(text: &[u8], context: Context, out: &mut Vec<Candidate>) {
     let mut groups = Vec::new();
     let mut i = 0;
     while let Some(d) = next_digit(text, i) {
@@ -63,7 +64,7 @@ pub(super) fn find(text: &[u8], business: bool, out: &mut Vec<Candidate>) {
             continue;
         }
         if let Some((start, end, strong)) = hkid_at(text, d) {
-            if strong || !passes_as_business(text, start, end, business) {
+            if strong || !passes_as_business(text, start, end, context) {
                 out.push(Candidate {
                     class: Class::NationalId,
                     start,
@@ -74,17 +75,20 @@ pub(super) fn find(text: &[u8], business: bool, out: &mut Vec<Candidate>) {
             continue;
         }
         let cluster = Cluster::read(text, d, &mut groups);
-        cluster.values(text, &groups, business, out);
+        cluster.values(text, &groups, context, out);
         i = cluster.end.max(d + 1);
     }
 }
 
 /// Whether a weak candidate at `start..end` is a business number by its context.
-fn passes_as_business(text: &[u8], start: usize, end: usize, business: bool) -> bool {
+fn passes_as_business(text: &[u8], start: usize, end: usize, context: Context) -> bool {
+    if context.strict {
+        return false;
+    }
     match context::before(text, start) {
         Some(Said::Business) => true,
         Some(Said::Personal) => false,
-        None => business || context::currency_after(text, end),
+        None => context.business_numbers || context::currency_after(text, end),
     }
 }
 
@@ -154,7 +158,7 @@ impl Cluster {
     }
 
     /// The values the cluster holds.
-    fn values(&self, text: &[u8], groups: &[Group], business: bool, out: &mut Vec<Candidate>) {
+    fn values(&self, text: &[u8], groups: &[Group], context: Context, out: &mut Vec<Candidate>) {
         let digits: usize = groups.iter().map(|g| g.end - g.start).sum();
         if digits < 7
             || is_date(text, groups)
@@ -184,7 +188,7 @@ impl Cluster {
             window.judge().filter(|&(_, strong)| {
                 strong
                     || !*passes.get_or_init(|| {
-                        code || passes_as_business(text, self.start, self.end, business)
+                        code || passes_as_business(text, self.start, self.end, context)
                     })
             })
         };

@@ -393,14 +393,38 @@ pub fn cn_resident_id_checksum_ok(id: &[u8]) -> bool {
     CHECK[(sum % 11) as usize] == id[17].to_ascii_uppercase()
 }
 
-/// A card number: an issuer prefix of the card schemes (Visa 4, Mastercard 51–55 and
-/// 2221–2720, American Express 34/37, JCB 35, UnionPay 62, Discover and Maestro 6) and a
-/// valid Luhn check digit.
+/// A card number: a prefix of a card scheme at one of that scheme's lengths, and a valid
+/// Luhn check digit.
 pub fn bank_card(d: &[u8]) -> bool {
-    let prefix = num(&d[..4]);
-    let issuer = matches!(d[0], b'3'..=b'6') || (2221..=2720).contains(&prefix);
-    issuer && luhn(d)
+    let n = d.len() as u8;
+    let prefix = |len: usize| num(&d[..len.min(d.len())]);
+    CARD_SCHEMES.iter().any(|&(lo, hi, digits, min, max)| {
+        (min..=max).contains(&n) && (lo..=hi).contains(&prefix(usize::from(digits)))
+    }) && luhn(d)
 }
+
+/// Card schemes' issuer prefixes (a range of the first `digits` digits) and lengths: Visa,
+/// Mastercard, American Express, JCB, UnionPay, Discover, Maestro, Mir.
+const CARD_SCHEMES: &[(u32, u32, u8, u8, u8)] = &[
+    (4, 4, 1, 13, 19),
+    (51, 55, 2, 16, 16),
+    (2221, 2720, 4, 16, 16),
+    (34, 34, 2, 15, 15),
+    (37, 37, 2, 15, 15),
+    (3528, 3589, 4, 16, 19),
+    (62, 62, 2, 16, 19),
+    (6011, 6011, 4, 16, 19),
+    (644, 649, 3, 16, 19),
+    (65, 65, 2, 16, 19),
+    (5018, 5018, 4, 12, 19),
+    (5020, 5020, 4, 12, 19),
+    (5038, 5038, 4, 12, 19),
+    (5893, 5893, 4, 12, 19),
+    (6304, 6304, 4, 12, 19),
+    (6759, 6759, 4, 12, 19),
+    (6761, 6763, 4, 12, 19),
+    (2200, 2204, 4, 16, 19),
+];
 
 /// The Luhn (mod 10) check over ASCII digits.
 pub fn luhn(d: &[u8]) -> bool {

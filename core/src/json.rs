@@ -84,10 +84,8 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => {
-            // serde_json's Number prints integers and floats in their canonical JSON form.
-            write!(out, "{n}").expect("writing to a Vec cannot fail");
-        }
+        // The number's text exactly as it was read (checked against the JSON grammar then).
+        Value::Number(n) => out.extend_from_slice(n.as_str().as_bytes()),
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             out.push(b'[');

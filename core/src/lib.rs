@@ -7,9 +7,10 @@
 //!   output redacts strings, so a stray `{:?}` never prints personal data.
 //! - [`record`]: [`Record`], [`ObjectKind`], [`Subject`], consent and legal basis.
 //! - [`path`]: field paths such as `addresses[*].email`.
-//! - [`time`]: RFC 3339 timestamps.
-//! - [`geo`]: region ids and jurisdiction codes.
+//! - [`time`]: RFC 3339 timestamps: now, and strict parsing into UTC instants.
+//! - [`geo`]: region ids, jurisdiction codes and the ISO 3166-1 alpha-2 country codes.
 //! - [`json`]: a fast compact JSON writer for records and values.
+//! - [`parse`]: a strict JSON parser that builds [`Value`]s and keeps numbers' text exactly.
 //! - [`vault`]: the [`vault::Vault`] trait that keeps sealed originals of tokens, and an
 //!   in-memory implementation.
 //! - `synth` (feature `synth`): deterministic, realistic synthetic CRM records.
@@ -21,6 +22,7 @@
 
 pub mod geo;
 pub mod json;
+pub mod parse;
 pub mod path;
 pub mod record;
 #[cfg(feature = "synth")]
@@ -31,5 +33,7 @@ pub mod vault;
 
 pub use geo::{JurisdictionCode, RegionId};
 pub use path::{FieldPath, PathError, Segment};
-pub use record::{ConsentStatus, LegalBasis, ObjectKind, Record, RecordError, Subject};
-pub use value::{Map, Value};
+pub use record::{
+    ConsentStatus, LegalBasis, ObjectKind, Record, RecordError, RecordProblem, Subject,
+};
+pub use value::{Map, Number, Value};

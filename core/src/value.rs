@@ -5,13 +5,16 @@
 //! the output. Keys and strings are [`Text`] (compact_str): up to 24 bytes inline, so most
 //! keys and field values cost no allocation. `Debug` never prints the content of a string (it
 //! may be personal data).
+//!
+//! Numbers are [`Number`]: the number's literal text exactly as read (`12345.670` stays
+//! `12345.670`, `1e2` stays `1e2`), never converted to a float. An amount in an ERP is text
+//! with a meaning, and a phone number stored as a JSON number is still a phone number.
 
 use std::fmt;
 
 pub use compact_str::CompactString as Text;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::Number;
 
 /// A field value.
 #[derive(Clone, PartialEq)]
@@ -55,7 +58,7 @@ impl Value {
     pub fn scalar_text(&self) -> Option<std::borrow::Cow<'_, str>> {
         match self {
             Value::String(s) => Some(s.as_str().into()),
-            Value::Number(n) => Some(n.to_string().into()),
+            Value::Number(n) => Some(n.as_str().into()),
             Value::Bool(b) => Some(if *b { "true" } else { "false" }.into()),
             _ => None,
         }
@@ -80,6 +83,18 @@ impl From<i64> for Value {
     }
 }
 
+impl From<u64> for Value {
+    fn from(n: u64) -> Self {
+        Value::Number(n.into())
+    }
+}
+
+impl From<Number> for Value {
+    fn from(n: Number) -> Self {
+        Value::Number(n)
+    }
+}
+
 impl From<Map> for Value {
     fn from(m: Map) -> Self {
         Value::Object(m)
@@ -101,6 +116,167 @@ impl fmt::Debug for Value {
             Value::String(s) => write!(f, "<redacted {} bytes>", s.len()),
             Value::Array(a) => f.debug_list().entries(a).finish(),
             Value::Object(m) => m.fmt(f),
+        }
+    }
+}
+
+/// A JSON number kept as its exact literal text (`12345.670`, `1e2`, `-0`, a 30-digit integer):
+/// never rounded through a float. Equality compares the text, so `1e2 != 100`.
+///
+/// `Display` writes the text. `Debug` does not (a number may be personal data: a phone
+/// number or an account number stored as a JSON number).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Number(Text);
+
+impl Number {
+    /// `text` as a number; `None` unless it matches the JSON number grammar of RFC 8259
+    /// (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
+    pub fn parse(text: &str) -> Option<Self> {
+        (scan_number(text.as_bytes(), 0) == Ok(text.len())).then(|| Self(text.into()))
+    }
+
+    /// A number whose text was checked against the grammar by the caller.
+    pub(crate) fn from_checked(text: &str) -> Self {
+        debug_assert_eq!(scan_number(text.as_bytes(), 0), Ok(text.len()));
+        Self(text.into())
+    }
+
+    /// A finite float in Rust's shortest round-trip form (`2.5`, `100.0`, `1e-7`); `None` for
+    /// NaN and infinities, which JSON cannot hold.
+    pub fn from_f64(f: f64) -> Option<Self> {
+        // `Debug` is the shortest text that reads back as the same f64, with an exponent for
+        // very large and very small magnitudes; always valid JSON for a finite float.
+        f.is_finite().then(|| Self::from_checked(&format!("{f:?}")))
+    }
+
+    /// The number's text, exactly as read.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True when the text is an integer literal: no fraction and no exponent.
+    pub fn is_integer(&self) -> bool {
+        !self.0.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
+    }
+
+    /// The value as an `i64` when the text is an integer literal in range.
+    pub fn as_i64(&self) -> Option<i64> {
+        if self.is_integer() {
+            self.0.parse().ok()
+        } else {
+            None
+        }
+    }
+
+    /// The value as a `u64` when the text is a non-negative integer literal in range.
+    pub fn as_u64(&self) -> Option<u64> {
+        if self.is_integer() {
+            self.0.parse().ok()
+        } else {
+            None
+        }
+    }
+
+    /// The value as the nearest `f64` (lossy: for arithmetic, never for output).
+    pub fn as_f64(&self) -> f64 {
+        self.0
+            .parse()
+            .expect("the JSON number grammar is a subset of Rust's float syntax")
+    }
+}
+
+impl From<i64> for Number {
+    fn from(n: i64) -> Self {
+        Self(compact_str::ToCompactString::to_compact_string(&n))
+    }
+}
+
+impl From<u64> for Number {
+    fn from(n: u64) -> Self {
+        Self(compact_str::ToCompactString::to_compact_string(&n))
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<number>")
+    }
+}
+
+/// The end of the JSON number that starts at `bytes[start]`, or the offset of the first byte
+/// that breaks the grammar.
+pub(crate) fn scan_number(bytes: &[u8], start: usize) -> Result<usize, usize> {
+    let digits = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = start;
+    if bytes.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match bytes.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = digits(i + 1),
+        _ => return Err(i),
+    }
+    if bytes.get(i) == Some(&b'.') {
+        let end = digits(i + 1);
+        if end == i + 1 {
+            return Err(end);
+        }
+        i = end;
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let end = digits(i);
+        if end == i {
+            return Err(end);
+        }
+        i = end;
+    }
+    Ok(i)
+}
+
+impl Serialize for Number {
+    /// An integer written canonically (no sign on zero, no leading zeros) that fits an `i64`
+    /// or a `u64` is serialized as that integer, so every serializer sees a plain integer.
+    /// Any other number is serialized as serde_json's [`RawValue`](serde_json::value::RawValue)
+    /// holding the exact text: serde_json writes it verbatim (`12345.670`, `1e2`, `-0`), which
+    /// no `f64` could do. DSS serializes values with serde_json only (and with the faster
+    /// [`crate::json`] writer, which writes the text directly); another serializer would see
+    /// serde_json's private one-field struct, and `serde_json::to_value` reads the text back
+    /// as a serde_json number (rounded, as serde_json's own numbers are).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(n) = self.as_i64().filter(|n| n.to_string() == self.0.as_str()) {
+            return serializer.serialize_i64(n);
+        }
+        if let Some(n) = self.as_u64().filter(|n| n.to_string() == self.0.as_str()) {
+            return serializer.serialize_u64(n);
+        }
+        let raw = serde_json::value::RawValue::from_string(self.0.to_string())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    /// Integers exactly; floats in Rust's shortest round-trip form (a deserializer that
+    /// hands out `f64` has already lost the text).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Number(n) => Ok(n),
+            _ => Err(de::Error::custom("expected a number")),
         }
     }
 }
@@ -154,6 +330,30 @@ impl Map {
             Some((_, v)) => *v = value,
             None => self.entries.push((key, value)),
         }
+    }
+
+    /// Sets `key` to `value` while a parser builds the map, the last duplicate winning.
+    /// Checking every key against every other is quadratic; `seen`, a 64-bit filter of cheap
+    /// key fingerprints (start it at 0 per map), sends only possible duplicates down the
+    /// checking path.
+    #[inline]
+    pub(crate) fn insert_parsed(&mut self, seen: &mut u64, key: Text, value: Value) {
+        let bytes = key.as_bytes();
+        let fingerprint = bytes.len().wrapping_mul(31)
+            ^ usize::from(*bytes.first().unwrap_or(&0)).wrapping_mul(7)
+            ^ usize::from(*bytes.last().unwrap_or(&0));
+        let bit = 1u64 << (fingerprint & 63);
+        if *seen & bit == 0 {
+            *seen |= bit;
+            self.entries.push((key, value));
+        } else {
+            self.insert(key, value);
+        }
+    }
+
+    /// The entries, consumed in order.
+    pub fn into_entries(self) -> impl Iterator<Item = (Text, Value)> {
+        self.entries.into_iter()
     }
 
     /// Removes `key` and returns its value.
@@ -275,6 +475,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Number(n.into()))
     }
 
+    fn visit_i128<E>(self, n: i128) -> Result<Value, E> {
+        Ok(Value::Number(Number::from_checked(&n.to_string())))
+    }
+
+    fn visit_u128<E>(self, n: u128) -> Result<Value, E> {
+        Ok(Value::Number(Number::from_checked(&n.to_string())))
+    }
+
     fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
         Number::from_f64(n)
             .map(Value::Number)
@@ -299,22 +507,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
         let mut map = Map::with_capacity(access.size_hint().unwrap_or(16).min(64));
-        // A duplicate key keeps the last value, as serde_json does. Checking every key against
-        // every other is quadratic; a 64-bit filter of cheap key fingerprints sends only
-        // possible duplicates down the checking path.
+        // A duplicate key keeps the last value, as serde_json does.
         let mut seen: u64 = 0;
         while let Some((k, v)) = access.next_entry::<Text, Value>()? {
-            let bytes = k.as_bytes();
-            let fingerprint = bytes.len().wrapping_mul(31)
-                ^ usize::from(*bytes.first().unwrap_or(&0)).wrapping_mul(7)
-                ^ usize::from(*bytes.last().unwrap_or(&0));
-            let bit = 1u64 << (fingerprint & 63);
-            if seen & bit == 0 {
-                seen |= bit;
-                map.entries.push((k, v));
-            } else {
-                map.insert(k, v);
-            }
+            map.insert_parsed(&mut seen, k, v);
         }
         Ok(Value::Object(map))
     }

@@ -373,7 +373,8 @@ impl<'a> Evaluator<'a> {
             s.consent == Some(ConsentStatus::Granted)
                 && match (&s.consent_expires, &self.now) {
                     (None, _) => true,
-                    (Some(exp), Some(now)) => exp.as_str() > now.as_str(),
+                    // As instants: offsets and fractions make text order wrong.
+                    (Some(exp), Some(now)) => dss_core::time::is_later(exp, now),
                     (Some(_), None) => false,
                 }
         });

@@ -117,7 +117,9 @@ fn run_one(set: &Arc<PolicySet>, keys: &Keyring, scanner: &Scanner, t: &PolicyTe
         Ok(p) => p,
         Err(e) => return result(vec![e.to_string()]),
     };
-    let mut record: Record = match serde_json::from_value(t.record.clone()) {
+    // Through the record parser, whose errors never quote a value of the record.
+    let json = serde_json::to_vec(&t.record).expect("a JSON value serializes");
+    let mut record = match Record::from_json(&json) {
         Ok(r) => r,
         Err(e) => return result(vec![format!("record: {e}")]),
     };

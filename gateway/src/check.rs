@@ -176,16 +176,15 @@ impl<'a> Checker<'a> {
         if !self.objects.contains(&record.object) {
             let objects: Vec<&str> = self.objects.iter().map(ObjectKind::as_str).collect();
             return Some(format!(
-                "object kind {} is not moved by pipeline {} (objects: {})",
-                record.object,
+                "object: not a kind pipeline {} moves (objects: {})",
                 self.pipeline,
                 objects.join(", ")
             ));
         }
         if record.region != route.from {
             return Some(format!(
-                "record region {} is not the pipeline's source region {}",
-                record.region, route.from
+                "region: not the pipeline's source region {}",
+                route.from
             ));
         }
         None

@@ -218,7 +218,7 @@ fn a_malformed_line_is_reported_and_the_rest_still_checked() {
         stderr.contains("in.jsonl:2: invalid JSON at column"),
         "{stderr}"
     );
-    assert!(stderr.contains("in.jsonl:4: object kind invoice is not moved by pipeline eu-to-hq (objects: account, contact, order)"), "{stderr}");
+    assert!(stderr.contains("in.jsonl:4: object: not a kind pipeline eu-to-hq moves (objects: account, contact, order)"), "{stderr}");
     assert!(
         stderr.contains("in.jsonl:5: version: expected a whole number"),
         "{stderr}"

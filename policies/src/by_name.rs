@@ -429,6 +429,8 @@ const ABOUT_THE_DATA: &[&str] = &[
     "bounced",
     "required",
     "allowed",
+    "group",
+    "groups",
 ];
 
 /// First words that make a yes/no or a count of the thing named.
@@ -694,6 +696,7 @@ mod tests {
             "order_no",
             "cellar",
             "telemetry",
+            "wechat_group",
         ] {
             assert_eq!(class(key), None, "{key}");
         }

@@ -1187,4 +1187,27 @@ mod tests {
             assert!(!super::same_key(&a, &a[..n.saturating_sub(1)]) || n == 0);
         }
     }
+
+    #[test]
+    fn business_number_fields_give_the_scanner_their_context() {
+        use crate::plan::Planner;
+        let (set, route) = crate::medium_route_fixture();
+        let planner = Planner::new(set, route).unwrap();
+        let plan = planner.plan(&dss_core::ObjectKind::parse("order").unwrap(), &[]);
+        let context = |path: &str| {
+            let i = plan.fields.iter().position(|f| &*f.path == path).unwrap();
+            plan.contexts[i].business_numbers
+        };
+        // Declared identifier, declared business named like a number, declared business free
+        // text (no context: personal wins), declared personal (not scanned).
+        assert!(context("order_no"));
+        assert!(context("lines[*].sku"));
+        assert!(!context("notes"));
+        assert!(!context("lines[*].description"));
+        // Unclassified keys: by their names.
+        assert!(super::KeyInfo::of("serial_no").context.business_numbers);
+        assert!(super::KeyInfo::of("订单号").context.business_numbers);
+        assert!(!super::KeyInfo::of("custom_1").context.business_numbers);
+        assert!(super::KeyInfo::of("li.na@example.cn").suspect);
+    }
 }

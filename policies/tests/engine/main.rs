@@ -2,6 +2,7 @@
 //! properties over generated records.
 
 mod properties;
+mod scanning;
 
 use std::sync::Arc;
 

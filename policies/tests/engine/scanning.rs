@@ -394,3 +394,103 @@ fn a_look_alike_in_notes_is_personal() {
     );
     assert!(!json(&r).contains("6222021234567890") || o.decision == Decision::Block);
 }
+
+// ---- properties ----------------------------------------------------------------------------
+
+mod properties {
+    use super::*;
+    use dss_core::{Record, RegionId};
+    use dss_policies::{Evaluator, Keyring, Planner, RouteSpec, Scanner};
+    use proptest::prelude::*;
+
+    /// Keys today's scanner finds: e-mail addresses and phones in international form.
+    fn personal_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z]{3,8}\\.[a-z]{2,6}@[a-z]{4,8}\\.(de|cn|hk)",
+            "\\+86 1[3-9][0-9] [0-9]{4} [0-9]{4}",
+            "\\+49 [1-9][0-9]{1,3} [0-9]{6,8}",
+        ]
+    }
+
+    /// Where the key goes: top level, nested in an unclassified object, in `lines[*]`, under
+    /// a business field.
+    fn placed(object: &str, key: &str, mobile: u64) -> serde_json::Value {
+        let entry = serde_json::json!({ key: "primary" });
+        match object {
+            "order" => serde_json::json!({
+                "lines": [{ "sku": "A-1", key: 2 }],
+                "custom": { "inner": entry.clone() },
+                "custom_n": mobile,
+            }),
+            _ => serde_json::json!({
+                key: "primary",
+                "notes": entry,
+                "custom_n": [mobile],
+            }),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// On every cross-border route, a key holding personal data is never in a report, and
+        /// crosses (like a number holding a phone) only where its class's action is pass.
+        #[test]
+        fn personal_keys_and_numbers_never_cross_or_show(
+            key in personal_key(),
+            mobile in 13_000_000_000u64..19_999_999_999,
+            order in any::<bool>(),
+        ) {
+            let set = default_set();
+            let keys = Keyring::new("k1", &[3; 32]).unwrap();
+            let scanner = Scanner::new();
+            let object = if order { "order" } else { "contact" };
+            let regions: Vec<String> = set.region_ids().map(|r| r.to_string()).collect();
+            for from in &regions {
+                for to in &regions {
+                    if set.region(from).unwrap().code == set.region(to).unwrap().code {
+                        continue;
+                    }
+                    let route = RouteSpec {
+                        from: RegionId::new(from).unwrap(),
+                        to: RegionId::new(to).unwrap(),
+                        to_tenant: None,
+                        purpose: None,
+                        legal_basis: Some(dss_core::LegalBasis::Contract),
+                        conditions: vec![Condition::StandardContract, Condition::RegulatorFiling],
+                    };
+                    let planner = Planner::new(set.clone(), route).unwrap();
+                    let mut ev = Evaluator::new(&planner, &keys, &scanner)
+                        .with_now("2026-06-01T00:00:00Z".into());
+                    let json = serde_json::json!({
+                        "id": "r-1", "object": object, "tenant": "t", "region": from,
+                        "subject": { "consent": "granted" },
+                        "fields": placed(object, &key, mobile),
+                    });
+                    prop_assert!(json.to_string().contains(&serde_json::to_string(&key).unwrap()));
+                    let mut record = Record::from_json(json.to_string().as_bytes()).unwrap();
+                    let mut out = Outcome::default();
+                    ev.evaluate(&mut record, &mut out);
+                    let shown = report(&out);
+                    prop_assert!(!shown.contains(&key), "{from} -> {to}: key in report: {shown}");
+                    if out.decision == Decision::Block {
+                        continue;
+                    }
+                    let crossed = serde_json::to_string(&record).unwrap();
+                    let passes = |class: Class| planner
+                        .plan(&record.object, &[])
+                        .detected[class.index()]
+                        .action
+                        .kind == ActionKind::Pass;
+                    let key_class = if key.contains('@') { Class::Email } else { Class::Phone };
+                    if !passes(key_class) {
+                        prop_assert!(!crossed.contains(&key), "{from} -> {to}: key crossed: {crossed}");
+                    }
+                    if !passes(Class::Phone) {
+                        prop_assert!(!crossed.contains(&mobile.to_string()), "{from} -> {to}: number crossed: {crossed}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -419,7 +419,7 @@ mod properties {
         match object {
             "order" => serde_json::json!({
                 "lines": [{ "sku": "A-1", key: 2 }],
-                "custom": { "inner": entry.clone() },
+                "custom": { "inner": entry },
                 "custom_n": mobile,
             }),
             _ => serde_json::json!({

@@ -220,29 +220,33 @@ impl Names {
 }
 
 /// What becomes of an object entry.
+#[derive(Clone, Copy)]
 enum Fate {
     Keep,
     Remove,
-    /// Kept under a new key (a token or hash of a key that holds personal data).
-    Rename(String),
+    /// Kept under a new key (a token or hash of a key that holds personal data), which the
+    /// decider wrote to the `new_key` it was handed.
+    Rename,
 }
 
 /// Keeps, removes or renames the entries of `map` as `f` decides; a new key that another
 /// entry already has is dropped (keys stay unique).
-fn retain_entries(map: &mut Map, mut f: impl FnMut(&str, &mut Value) -> Fate) {
+#[inline]
+fn retain_entries(map: &mut Map, mut f: impl FnMut(&str, &mut Value, &mut String) -> Fate) {
     let mut renames: Vec<(usize, String)> = Vec::new();
+    let mut new_key = String::new();
     let mut kept = 0;
-    map.retain_mut(|key, value| {
-        let keep = match f(key, value) {
-            Fate::Keep => true,
-            Fate::Remove => false,
-            Fate::Rename(new) => {
-                renames.push((kept, new));
-                true
-            }
-        };
-        kept += usize::from(keep);
-        keep
+    map.retain_mut(|key, value| match f(key, value, &mut new_key) {
+        Fate::Keep => {
+            kept += 1;
+            true
+        }
+        Fate::Remove => false,
+        Fate::Rename => {
+            renames.push((kept, std::mem::take(&mut new_key)));
+            kept += 1;
+            true
+        }
     });
     if renames.is_empty() {
         return;
@@ -698,23 +702,27 @@ impl Walk<'_> {
 
     fn walk_root(&mut self, map: &mut Map) {
         let mut at = 0;
-        retain_entries(map, |key, value| {
+        retain_entries(map, |key, value, new_key| {
             let step = self.shape.step(self.plan, at, key, self.names);
             at += 1;
             match step {
                 Step::Apply(leaf) => keep(self.apply(leaf as usize, value)),
                 Step::Visit(node) => keep(self.visit(node, value)),
-                Step::Unclassified(info) => self.entry(LazyPath::Key(0, key), key, info, value),
+                Step::Unclassified(info) => {
+                    self.entry(LazyPath::Key(0, key), key, info, value, new_key)
+                }
             }
         });
     }
 
     fn walk_map(&mut self, node: u32, map: &mut Map) {
-        retain_entries(map, |key, value| match self.plan.child(node, key) {
-            Some(child) => keep(self.visit(child, value)),
-            None => {
-                let info = self.names.get(key);
-                self.entry(LazyPath::Key(node, key), key, info, value)
+        retain_entries(map, |key, value, new_key| {
+            match self.plan.child(node, key) {
+                Some(child) => keep(self.visit(child, value)),
+                None => {
+                    let info = self.names.get(key);
+                    self.entry(LazyPath::Key(node, key), key, info, value, new_key)
+                }
             }
         });
     }
@@ -750,9 +758,10 @@ impl Walk<'_> {
         key: &str,
         info: KeyInfo,
         value: &mut Value,
+        new_key: &mut String,
     ) -> Fate {
         if info.suspect
-            && let Some(fate) = self.personal_key(&path, key, value, true)
+            && let Some(fate) = self.personal_key(&path, key, value, true, new_key)
         {
             return fate;
         }
@@ -773,6 +782,7 @@ impl Walk<'_> {
         key: &str,
         value: &mut Value,
         transform_value: bool,
+        new_key: &mut String,
     ) -> Option<Fate> {
         let plan = self.plan;
         self.findings.clear();
@@ -803,12 +813,12 @@ impl Walk<'_> {
             }
             ActionKind::Tokenize | ActionKind::Hash => {
                 self.crosses = true;
-                let mut new = String::with_capacity(32);
-                self.write_transformed(class, &fp.action, key, &mut new);
+                new_key.clear();
+                self.write_transformed(class, &fp.action, key, new_key);
                 if transform_value {
                     self.transform(class, &fp.action, value, &mut LazyPath::Made(shown));
                 }
-                Some(Fate::Rename(new))
+                Some(Fate::Rename)
             }
             ActionKind::Block => {
                 self.block(fp.rule, &shown, format!("{shown} holds {class}"));
@@ -988,12 +998,17 @@ impl Walk<'_> {
                         .for_each(|(_, v)| self.scan_value(path, v, Context::default(), false));
                 } else {
                     let parent = path.get(self.plan).clone();
-                    retain_entries(m, |k, v| {
+                    retain_entries(m, |k, v, new_key| {
                         if Scanner::may_find(k)
-                            && let Some(fate) =
-                                self.personal_key(&LazyPath::Made(parent.clone()), k, v, false)
+                            && let Some(fate) = self.personal_key(
+                                &LazyPath::Made(parent.clone()),
+                                k,
+                                v,
+                                false,
+                                new_key,
+                            )
                         {
-                            if let Fate::Rename(_) = fate {
+                            if let Fate::Rename = fate {
                                 self.transform(
                                     class,
                                     action,
@@ -1111,14 +1126,25 @@ impl Walk<'_> {
             }
             Value::Object(m) => {
                 let parent = path.get(self.plan).clone();
-                retain_entries(m, |key, v| {
+                retain_entries(m, |key, v, new_key| {
                     if by_name {
                         let info = self.names.get(key);
-                        return self.entry(LazyPath::Sub(parent.clone(), key), key, info, v);
+                        return self.entry(
+                            LazyPath::Sub(parent.clone(), key),
+                            key,
+                            info,
+                            v,
+                            new_key,
+                        );
                     }
                     if Scanner::may_find(key)
-                        && let Some(fate) =
-                            self.personal_key(&LazyPath::Made(parent.clone()), key, v, true)
+                        && let Some(fate) = self.personal_key(
+                            &LazyPath::Made(parent.clone()),
+                            key,
+                            v,
+                            true,
+                            new_key,
+                        )
                     {
                         return fate;
                     }

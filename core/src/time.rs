@@ -222,9 +222,18 @@ mod tests {
         assert!(t("2026-01-01T00:00:00.000000001Z") > t("2026-01-01T00:00:00Z"));
         assert_eq!(t("2026-12-31T23:59:60Z"), t("2027-01-01T00:00:00Z"));
         // Consent expiry against now (policies::eval): a later instant, whatever the text.
-        assert!(is_later("2026-01-01T09:00:00+00:00", "2026-01-01T10:00:00+08:00"));
-        assert!(!is_later("2026-01-01T10:00:00+08:00", "2026-01-01T09:00:00Z"));
-        assert!(!is_later("not a time", "2026-01-01T00:00:00Z"), "unreadable: expired");
+        assert!(is_later(
+            "2026-01-01T09:00:00+00:00",
+            "2026-01-01T10:00:00+08:00"
+        ));
+        assert!(!is_later(
+            "2026-01-01T10:00:00+08:00",
+            "2026-01-01T09:00:00Z"
+        ));
+        assert!(
+            !is_later("not a time", "2026-01-01T00:00:00Z"),
+            "unreadable: expired"
+        );
         assert_eq!(t("1970-01-01T00:00:00Z").unix_seconds(), 0);
         assert_eq!(t("2000-02-29T00:00:00Z").unix_seconds(), 951_782_400);
         assert_eq!(t("1969-12-31T23:59:59Z").unix_seconds(), -1);

@@ -238,6 +238,9 @@ impl<'a> Checker<'a> {
             if d.detected {
                 b.extend_from_slice(b",\"detected\":true");
             }
+            if d.by_name {
+                b.extend_from_slice(b",\"by_name\":true");
+            }
             b.push(b'}');
         }
         b.extend_from_slice(b"],\"record\":");

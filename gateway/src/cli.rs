@@ -285,6 +285,10 @@ struct ExplainArgs {
     /// Jurisdictions the records already passed through (onward transfer), e.g. `--via CN`.
     #[arg(long, value_name = "CODE")]
     via: Vec<String>,
+    /// Also show how a field the policy does not classify would be classified by its name,
+    /// e.g. `--field home_address --field 手机`.
+    #[arg(long = "field", value_name = "NAME")]
+    fields: Vec<String>,
     #[command(flatten)]
     policies: PolicyDirArg,
     /// Output format.
@@ -650,11 +654,12 @@ fn explain(a: ExplainArgs) -> Result<u8, Failure> {
     let plan = planner.plan(&kind, &via);
     let mut out = std::io::stdout().lock();
     let result = match a.format {
-        Format::Json => crate::render::explain_json(&set, &planner, &plan, &mut out),
+        Format::Json => crate::render::explain_json(&set, &planner, &plan, &a.fields, &mut out),
         Format::Table => crate::render::explain_table(
             &set,
             &planner,
             &plan,
+            &a.fields,
             &mut out,
             use_color(ColorChoice::Auto),
         ),

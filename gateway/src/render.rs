@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 use dss_core::{FieldPath, Record, Segment, Value};
+use dss_policies::eval::PERSONAL_KEY;
 use dss_policies::{ActionKind, Decision, Outcome, Planner, PolicySet};
 
 /// The style of an action in tables.
@@ -100,6 +101,8 @@ impl TableWriter {
             p.write(out, Style::new(), &d.path, width)?;
             let class = if d.detected {
                 format!("{} (found)", d.class)
+            } else if d.by_name {
+                format!("{} (by name)", d.class)
             } else {
                 d.class.to_string()
             };
@@ -111,6 +114,7 @@ impl TableWriter {
                     "-".to_owned()
                 }
                 (_, _, "$id") => record.id.clone(),
+                _ if d.path.contains(PERSONAL_KEY) => "-".to_owned(),
                 (_, _, "$subject.id") => record
                     .subject
                     .as_ref()
@@ -168,12 +172,21 @@ fn show(v: &Value) -> String {
 }
 
 /// Classes the free-text scanner finds.
-const SCANNED: [dss_policies::Class; 4] = [
+const SCANNED: [dss_policies::Class; 5] = [
     dss_policies::Class::Email,
     dss_policies::Class::Phone,
     dss_policies::Class::NationalId,
     dss_policies::Class::BankAccount,
+    dss_policies::Class::BankCard,
 ];
+
+/// Personal and sensitive classes, which an unclassified field's name may name.
+fn nameable() -> impl Iterator<Item = dss_policies::Class> {
+    dss_policies::Class::ALL
+        .iter()
+        .copied()
+        .filter(|c| c.is_personal())
+}
 
 fn params(a: &dss_policies::Action) -> String {
     match a.kind {
@@ -208,6 +221,7 @@ pub fn explain_table(
     set: &PolicySet,
     planner: &Planner,
     plan: &dss_policies::Plan,
+    names: &[String],
     out: &mut dyn Write,
     color: bool,
 ) -> io::Result<()> {
@@ -272,6 +286,15 @@ pub fn explain_table(
                 ),
                 &plan.detected[c.index()],
             )
+        }))
+        .chain(nameable().map(|c| {
+            (
+                format!(
+                    "(named like) {}",
+                    c.as_str().split('.').nth(1).unwrap_or("")
+                ),
+                &plan.named[c.index()],
+            )
         }));
     for (path, f) in rows {
         p.write(out, Style::new(), &path, width)?;
@@ -280,7 +303,44 @@ pub fn explain_table(
         p.write(out, Style::new().dimmed(), set.rule_name(f.rule), 40)?;
         writeln!(out, "{}", params(&f.action))?;
     }
+    if !names.is_empty() {
+        writeln!(out)?;
+        for name in names {
+            let (class, f, how) = by_name(plan, name);
+            p.write(out, Style::new(), name, width)?;
+            p.write(out, Style::new(), class, 28)?;
+            p.write(out, action_style(f.action.kind), f.action.kind.as_str(), 12)?;
+            p.write(out, Style::new().dimmed(), set.rule_name(f.rule), 40)?;
+            writeln!(out, "{how}")?;
+        }
+    }
     Ok(())
+}
+
+/// How an unclassified field named `name` is classified on this plan: its class, the
+/// plan entry that decides it, and how the class was chosen. A name the plan classifies is
+/// shown as the plan has it.
+fn by_name<'p>(
+    plan: &'p dss_policies::Plan,
+    name: &str,
+) -> (
+    &'static str,
+    &'p dss_policies::plan::FieldPlan,
+    &'static str,
+) {
+    if let Some(f) = plan.fields.iter().find(|f| &*f.path == name) {
+        return (f.class.as_str(), f, "declared");
+    }
+    let hint = dss_policies::by_name::classify_name(name);
+    match hint.class {
+        Some(c) => (c.as_str(), &plan.named[c.index()], "by name"),
+        None if hint.business_numbers => (
+            "unclassified",
+            &plan.unclassified,
+            "by name: holds business numbers",
+        ),
+        None => ("unclassified", &plan.unclassified, "no class in the name"),
+    }
 }
 
 /// `dss policy explain` as JSON.
@@ -288,6 +348,7 @@ pub fn explain_json(
     set: &PolicySet,
     planner: &Planner,
     plan: &dss_policies::Plan,
+    names: &[String],
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let field = |f: &dss_policies::plan::FieldPlan| {
@@ -315,6 +376,15 @@ pub fn explain_json(
         "fields": plan.fields.iter().map(field).collect::<Vec<_>>(),
         "unclassified": field(&plan.unclassified),
         "found_in_text": SCANNED.iter().map(|&c| field(&plan.detected[c.index()])).collect::<Vec<_>>(),
+        "classified_by_name": nameable().map(|c| field(&plan.named[c.index()])).collect::<Vec<_>>(),
+        "names": names.iter().map(|n| {
+            let (class, f, how) = by_name(plan, n);
+            let mut row = field(f);
+            row["path"] = n.as_str().into();
+            row["class"] = class.into();
+            row["how"] = how.into();
+            row
+        }).collect::<Vec<_>>(),
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

@@ -6,13 +6,15 @@ use std::sync::Arc;
 
 use dss_core::value::Text;
 use dss_core::{ConsentStatus, LegalBasis, Map, Record, Value};
+use rustc_hash::FxHashMap;
 
 use crate::action::{Action, ActionKind, Condition};
+use crate::by_name::classify_name;
 use crate::class::Class;
 use crate::mask::{generalize_text, mask_into};
 use crate::name::FieldName;
 use crate::plan::{FieldPlan, Plan, Planner};
-use crate::scan::{Finding, Scanner};
+use crate::scan::{Context, Finding, Scanner};
 use crate::set::{Builtin, JId, RuleRef};
 use crate::token::Keyring;
 
@@ -46,9 +48,15 @@ pub struct FieldDecision {
     pub action: ActionKind,
     /// What chose it.
     pub rule: RuleRef,
-    /// The class was found by scanning the value, not declared.
+    /// The class was found by scanning the value (or the key), not declared.
     pub detected: bool,
+    /// The class was read from the field's name ([`crate::by_name`]), not declared.
+    pub by_name: bool,
 }
+
+/// What reports show instead of an object key that holds personal data
+/// (`lines[*].<personal key>`): such a key is never printed.
+pub const PERSONAL_KEY: &str = "<personal key>";
 
 impl FieldDecision {
     /// Whether the decision is worth reporting: the policy acted on the field, or it holds
@@ -156,8 +164,105 @@ pub struct Evaluator<'a> {
     buf: String,
     seen: Vec<bool>,
     shape: Shape,
+    names: Names,
     /// The last outcome's subject token, its buffer kept for the next one.
     spare_token: String,
+}
+
+/// What an object key the plan does not name says: read once per distinct key.
+#[derive(Clone, Copy, Default)]
+struct KeyInfo {
+    /// The class its name names ([`crate::by_name`]).
+    named: Option<Class>,
+    /// How the scanner reads its value.
+    context: Context,
+    /// The key itself may hold personal data ([`Scanner::may_find`]): scanned each time.
+    suspect: bool,
+}
+
+impl KeyInfo {
+    fn of(key: &str) -> Self {
+        let hint = classify_name(key);
+        Self {
+            named: hint.class,
+            context: Context {
+                business_numbers: hint.business_numbers,
+                ..Context::default()
+            },
+            suspect: Scanner::may_find(key),
+        }
+    }
+}
+
+/// [`KeyInfo`] per distinct key, so that names are read once, not per record. Keys that may
+/// hold personal data are not kept (they are read each time), and the cache starts over
+/// when it is full.
+#[derive(Default)]
+struct Names {
+    map: FxHashMap<Box<str>, KeyInfo>,
+}
+
+impl Names {
+    const MAX: usize = 4096;
+
+    fn get(&mut self, key: &str) -> KeyInfo {
+        if let Some(info) = self.map.get(key) {
+            return *info;
+        }
+        let info = KeyInfo::of(key);
+        if !info.suspect {
+            if self.map.len() >= Self::MAX {
+                self.map.clear();
+            }
+            self.map.insert(key.into(), info);
+        }
+        info
+    }
+}
+
+/// What becomes of an object entry.
+#[derive(Clone, Copy)]
+enum Fate {
+    Keep,
+    Remove,
+    /// Kept under a new key (a token or hash of a key that holds personal data), which the
+    /// decider wrote to the `new_key` it was handed.
+    Rename,
+}
+
+/// Keeps, removes or renames the entries of `map` as `f` decides; a new key that another
+/// entry already has is dropped (keys stay unique).
+#[inline]
+fn retain_entries(map: &mut Map, mut f: impl FnMut(&str, &mut Value, &mut String) -> Fate) {
+    let mut renames: Vec<(usize, String)> = Vec::new();
+    let mut new_key = String::new();
+    let mut kept = 0;
+    map.retain_mut(|key, value| match f(key, value, &mut new_key) {
+        Fate::Keep => {
+            kept += 1;
+            true
+        }
+        Fate::Remove => false,
+        Fate::Rename => {
+            renames.push((kept, std::mem::take(&mut new_key)));
+            kept += 1;
+            true
+        }
+    });
+    if renames.is_empty() {
+        return;
+    }
+    let old = std::mem::take(map);
+    let mut renames = renames.into_iter().peekable();
+    for (i, (key, value)) in old.iter().enumerate() {
+        let key = match renames.next_if(|(at, _)| *at == i) {
+            Some((_, new)) => Text::from(new),
+            None => Text::from(key),
+        };
+        if map.get(&key).is_none() {
+            map.insert(key, value.clone());
+        }
+    }
 }
 
 /// The top-level keys of the last record and what each led to: records of one
@@ -177,13 +282,13 @@ struct Shape {
 enum Step {
     Apply(u32),
     Visit(u32),
-    Unclassified,
+    Unclassified(KeyInfo),
 }
 
 impl Step {
     fn of(plan: &Plan, node: Option<u32>) -> Self {
         let Some(node) = node else {
-            return Step::Unclassified;
+            return Step::Unclassified(KeyInfo::default());
         };
         let n = &plan.nodes[node as usize];
         match n.leaf {
@@ -219,13 +324,24 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Shape {
-    fn step(&mut self, plan: &Plan, at: usize, key: &str) -> Step {
+    #[inline]
+    fn step(&mut self, plan: &Plan, at: usize, key: &str, names: &mut Names) -> Step {
         if let Some((k, step)) = self.keys.get(at)
             && same_key(k.as_bytes(), key.as_bytes())
         {
             return *step;
         }
-        let step = Step::of(plan, plan.child(0, key));
+        self.learn(plan, at, key, names)
+    }
+
+    /// A key not at its position of last time: what it leads to, remembered.
+    #[cold]
+    #[inline(never)]
+    fn learn(&mut self, plan: &Plan, at: usize, key: &str, names: &mut Names) -> Step {
+        let step = match Step::of(plan, plan.child(0, key)) {
+            Step::Unclassified(_) => Step::Unclassified(names.get(key)),
+            step => step,
+        };
         if at < self.keys.len() {
             self.keys[at] = (key.into(), step);
         } else if at == self.keys.len() {
@@ -250,6 +366,7 @@ impl<'a> Evaluator<'a> {
             buf: String::new(),
             seen: Vec::new(),
             shape: Shape::default(),
+            names: Names::default(),
             spare_token: String::new(),
         }
     }
@@ -305,6 +422,7 @@ impl<'a> Evaluator<'a> {
             let mut walk = Walk {
                 seen: &mut self.seen,
                 shape: &mut self.shape,
+                names: &mut self.names,
                 spare_token: &mut self.spare_token,
                 plan: &plan,
                 keys: self.keys,
@@ -440,6 +558,7 @@ struct Walk<'w> {
     /// Which field plans already have a decision in this record.
     seen: &'w mut [bool],
     shape: &'w mut Shape,
+    names: &'w mut Names,
     spare_token: &'w mut String,
     collect_vault: bool,
     all_fields: bool,
@@ -456,22 +575,43 @@ enum LazyPath<'k> {
     Made(FieldName),
     /// Key `key` under trie node `node`, not in the plan.
     Key(u32, &'k str),
+    /// Key `key` of an object nested in the value at a path.
+    Sub(FieldName, &'k str),
+}
+
+/// `parent.key`, or `key` at the top.
+fn join(parent: &str, key: &str) -> FieldName {
+    if parent.is_empty() {
+        FieldName::from(key)
+    } else {
+        FieldName::from(format!("{parent}.{key}"))
+    }
 }
 
 impl LazyPath<'_> {
     fn get(&mut self, plan: &Plan) -> &FieldName {
-        if let LazyPath::Key(node, key) = *self {
-            let prefix = &plan.nodes[node as usize].path;
-            *self = LazyPath::Made(if prefix.is_empty() {
-                FieldName::from(key)
-            } else {
-                FieldName::from(format!("{prefix}.{key}"))
-            });
+        match *self {
+            LazyPath::Key(node, key) => {
+                *self = LazyPath::Made(join(&plan.nodes[node as usize].path, key));
+            }
+            LazyPath::Sub(ref parent, key) => *self = LazyPath::Made(join(parent, key)),
+            _ => {}
         }
         match self {
             LazyPath::Plan(path) => path,
             LazyPath::Made(path) => path,
-            LazyPath::Key(..) => unreachable!("made above"),
+            LazyPath::Key(..) | LazyPath::Sub(..) => unreachable!("made above"),
+        }
+    }
+
+    /// The path reports show for this entry when its key holds personal data: the parent's
+    /// path and [`PERSONAL_KEY`]. Only for `Key` and `Sub` paths (entries).
+    fn with_personal_key(&self, plan: &Plan) -> FieldName {
+        match self {
+            LazyPath::Key(node, _) => join(&plan.nodes[*node as usize].path, PERSONAL_KEY),
+            LazyPath::Sub(parent, _) => join(parent, PERSONAL_KEY),
+            LazyPath::Plan(path) => join(path, PERSONAL_KEY),
+            LazyPath::Made(path) => join(path, PERSONAL_KEY),
         }
     }
 }
@@ -479,7 +619,9 @@ impl LazyPath<'_> {
 impl Walk<'_> {
     fn metadata(&mut self, record: &mut Record) {
         let plan = self.plan;
-        // Metadata is data: an id may be an e-mail address or a phone number.
+        // Metadata is data: an id may be an e-mail address or a phone number, alone or glued
+        // to a prefix (`lead_…`). Scanned without context (fail closed); whatever is found in
+        // it, the whole id is tokenized.
         self.findings.clear();
         self.scanner
             .scan_in(&record.id, crate::scan::Context::ID, self.findings);
@@ -524,6 +666,7 @@ impl Walk<'_> {
             action: ActionKind::Tokenize,
             rule: RuleRef::Builtin(Builtin::MetadataIsData),
             detected: class != Class::Identifier,
+            by_name: false,
         });
     }
 
@@ -547,23 +690,43 @@ impl Walk<'_> {
         });
     }
 
+    /// Pushes a decision unless one of the same path, class and origin is there already
+    /// (array elements and repeated findings decide once).
+    fn decide_once(&mut self, d: FieldDecision) {
+        if !self.out.fields.iter().any(|e| {
+            e.path == d.path
+                && e.class == d.class
+                && e.detected == d.detected
+                && e.by_name == d.by_name
+        }) {
+            self.out.fields.push(d);
+        }
+    }
+
     fn walk_root(&mut self, map: &mut Map) {
         let mut at = 0;
-        map.retain_mut(|key, value| {
-            let step = self.shape.step(self.plan, at, key);
+        retain_entries(map, |key, value, new_key| {
+            let step = self.shape.step(self.plan, at, key, self.names);
             at += 1;
             match step {
-                Step::Apply(leaf) => self.apply(leaf as usize, value),
-                Step::Visit(node) => self.visit(node, value),
-                Step::Unclassified => self.unclassified(LazyPath::Key(0, key), value),
+                Step::Apply(leaf) => keep(self.apply(leaf as usize, value)),
+                Step::Visit(node) => keep(self.visit(node, value)),
+                Step::Unclassified(info) => {
+                    self.entry(LazyPath::Key(0, key), key, info, value, new_key)
+                }
             }
         });
     }
 
     fn walk_map(&mut self, node: u32, map: &mut Map) {
-        map.retain_mut(|key, value| match self.plan.child(node, key) {
-            Some(child) => self.visit(child, value),
-            None => self.unclassified(LazyPath::Key(node, key), value),
+        retain_entries(map, |key, value, new_key| {
+            match self.plan.child(node, key) {
+                Some(child) => keep(self.visit(child, value)),
+                None => {
+                    let info = self.names.get(key);
+                    self.entry(LazyPath::Key(node, key), key, info, value, new_key)
+                }
+            }
         });
     }
 
@@ -585,12 +748,110 @@ impl Walk<'_> {
             }
             (value, _) => match n.leaf {
                 Some(leaf) => self.apply(leaf as usize, value),
-                None => self.unclassified(LazyPath::Plan(&n.path), value),
+                None => self.unclassified(LazyPath::Plan(&n.path), Context::default(), value),
             },
         }
     }
 
-    fn unclassified(&mut self, mut path: LazyPath<'_>, value: &mut Value) -> bool {
+    /// An object entry the plan does not name: its key is scanned for personal data, then
+    /// its name may name a class ([`crate::by_name`]); otherwise it is unclassified.
+    fn entry(
+        &mut self,
+        mut path: LazyPath<'_>,
+        key: &str,
+        info: KeyInfo,
+        value: &mut Value,
+        new_key: &mut String,
+    ) -> Fate {
+        if info.suspect
+            && let Some(fate) = self.personal_key(&path, key, value, true, new_key)
+        {
+            return fate;
+        }
+        keep(match info.named {
+            Some(class) => self.named(class, &mut path, value),
+            None => self.unclassified(path, info.context, value),
+        })
+    }
+
+    /// Scans an object key; when it holds personal data, applies the route's action for what
+    /// was found to the entry and returns its fate: pass keeps it (`None`: the value is
+    /// handled as usual), tokenize and hash replace the key with its token (and, with
+    /// `transform_value`, transform the value alike), block blocks the record, anything else
+    /// removes the entry. Reports name the parent path and [`PERSONAL_KEY`], never the key.
+    fn personal_key(
+        &mut self,
+        path: &LazyPath<'_>,
+        key: &str,
+        value: &mut Value,
+        transform_value: bool,
+        new_key: &mut String,
+    ) -> Option<Fate> {
+        let plan = self.plan;
+        self.findings.clear();
+        self.scanner.scan(key, self.findings);
+        let mut worst: Option<&FieldPlan> = None;
+        for f in self.findings.iter() {
+            self.present |= 1 << f.class.index();
+            let fp = &plan.detected[f.class.index()];
+            if worst.is_none_or(|w| fp.action.kind > w.action.kind) {
+                worst = Some(fp);
+            }
+        }
+        let fp = worst?;
+        let class = fp.class;
+        let shown = path.with_personal_key(plan);
+        self.decide_once(FieldDecision {
+            path: shown.clone(),
+            class,
+            action: fp.action.kind,
+            rule: fp.rule,
+            detected: true,
+            by_name: false,
+        });
+        match fp.action.kind {
+            ActionKind::Pass => {
+                self.crosses = true;
+                None
+            }
+            ActionKind::Tokenize | ActionKind::Hash => {
+                self.crosses = true;
+                new_key.clear();
+                self.write_transformed(class, &fp.action, key, new_key);
+                if transform_value {
+                    self.transform(class, &fp.action, value, &mut LazyPath::Made(shown));
+                }
+                Some(Fate::Rename)
+            }
+            ActionKind::Block => {
+                self.block(fp.rule, &shown, format!("{shown} holds {class}"));
+                Some(Fate::Remove)
+            }
+            _ => Some(Fate::Remove),
+        }
+    }
+
+    /// An unclassified field whose name names `class`: the plan's action for such fields.
+    fn named(&mut self, class: Class, path: &mut LazyPath<'_>, value: &mut Value) -> bool {
+        let fp: &FieldPlan = &self.plan.named[class.index()];
+        let shown = path.get(self.plan).clone();
+        self.decide_once(FieldDecision {
+            path: shown,
+            class,
+            action: fp.action.kind,
+            rule: fp.rule,
+            detected: false,
+            by_name: true,
+        });
+        self.act(fp, path, value, Context::default(), true)
+    }
+
+    fn unclassified(
+        &mut self,
+        mut path: LazyPath<'_>,
+        context: Context,
+        value: &mut Value,
+    ) -> bool {
         let fp = &self.plan.unclassified;
         if self.all_fields || notable(Class::Unclassified, fp.action.kind, false) {
             self.out.fields.push(FieldDecision {
@@ -599,11 +860,12 @@ impl Walk<'_> {
                 action: fp.action.kind,
                 rule: fp.rule,
                 detected: false,
+                by_name: false,
             });
         }
         match fp.action.kind {
             ActionKind::Pass => {
-                self.scan_value(&mut path, value);
+                self.scan_value(&mut path, value, context, true);
                 true
             }
             ActionKind::Drop => false,
@@ -619,14 +881,15 @@ impl Walk<'_> {
                 false
             }
             _ => {
-                self.transform(Class::Unclassified, &fp.action, value);
+                self.transform(Class::Unclassified, &fp.action, value, &mut path);
                 true
             }
         }
     }
 
     fn apply(&mut self, leaf: usize, value: &mut Value) -> bool {
-        let fp: &FieldPlan = &self.plan.fields[leaf];
+        let plan = self.plan;
+        let fp: &FieldPlan = &plan.fields[leaf];
         // One decision per field path, however many array elements it matched.
         if (self.all_fields || notable(fp.class, fp.action.kind, false))
             && !std::mem::replace(&mut self.seen[leaf], true)
@@ -637,8 +900,29 @@ impl Walk<'_> {
                 action: fp.action.kind,
                 rule: fp.rule,
                 detected: false,
+                by_name: false,
             });
         }
+        self.act(
+            fp,
+            &mut LazyPath::Plan(&fp.path),
+            value,
+            plan.contexts[leaf],
+            false,
+        )
+    }
+
+    /// Applies the action of `fp` to the value at `path`; returns whether it stays. Inlined
+    /// into [`Walk::apply`], the hot path (a call per field costs about 2 % of a record).
+    #[inline(always)]
+    fn act(
+        &mut self,
+        fp: &FieldPlan,
+        path: &mut LazyPath<'_>,
+        value: &mut Value,
+        context: Context,
+        by_name: bool,
+    ) -> bool {
         let empty = value.is_empty();
         if fp.class.is_personal() && !empty {
             self.present |= 1 << fp.class.index();
@@ -646,7 +930,7 @@ impl Walk<'_> {
         match fp.action.kind {
             ActionKind::Pass => {
                 if fp.class.is_scanned() {
-                    self.scan_value(&mut LazyPath::Plan(&fp.path), value);
+                    self.scan_value(path, value, context, false);
                 } else if !empty {
                     self.crosses = true;
                 }
@@ -655,10 +939,12 @@ impl Walk<'_> {
             ActionKind::Drop => false,
             ActionKind::Block => {
                 if !empty {
+                    let path = path.get(self.plan).clone();
+                    let how = if by_name { ", by its name" } else { "" };
                     self.block(
                         fp.rule,
-                        &fp.path,
-                        format!("{} ({}) may not cross", fp.path, fp.class),
+                        &path,
+                        format!("{path} ({}{how}) may not cross", fp.class),
                     );
                 }
                 false
@@ -667,14 +953,22 @@ impl Walk<'_> {
                 if fp.class.is_personal() && !empty {
                     self.crosses = true;
                 }
-                self.transform(fp.class, &fp.action, value);
+                self.transform(fp.class, &fp.action, value, path);
                 true
             }
         }
     }
 
     /// Applies a transforming action (mask, generalize, tokenize, hash) to every scalar.
-    fn transform(&mut self, class: Class, action: &Action, value: &mut Value) {
+    /// What a generalization keeps of an object is scanned like any other value; keys that
+    /// hold personal data are handled as [`Walk::personal_key`] says.
+    fn transform(
+        &mut self,
+        class: Class,
+        action: &Action,
+        value: &mut Value,
+        path: &mut LazyPath<'_>,
+    ) {
         match value {
             Value::Null | Value::Bool(_) => {}
             Value::String(s) => {
@@ -688,8 +982,8 @@ impl Walk<'_> {
                     *value = Value::Null;
                 }
             }
-            Value::Number(n) => {
-                let text = n.to_string();
+            Value::Number(_) => {
+                let text = value.scalar_text().unwrap_or_default().into_owned();
                 let mut out = String::new();
                 *value = if self.write_transformed(class, action, &text, &mut out) {
                     Value::String(out.into())
@@ -699,13 +993,37 @@ impl Walk<'_> {
             }
             Value::Array(items) => items
                 .iter_mut()
-                .for_each(|v| self.transform(class, action, v)),
+                .for_each(|v| self.transform(class, action, v, path)),
             Value::Object(m) => {
                 if action.kind == ActionKind::Generalize {
                     m.retain_mut(|k, _| action.keep.iter().any(|keep| keep == k));
-                } else {
                     m.iter_mut()
-                        .for_each(|(_, v)| self.transform(class, action, v));
+                        .for_each(|(_, v)| self.scan_value(path, v, Context::default(), false));
+                } else {
+                    let parent = path.get(self.plan).clone();
+                    retain_entries(m, |k, v, new_key| {
+                        if Scanner::may_find(k)
+                            && let Some(fate) = self.personal_key(
+                                &LazyPath::Made(parent.clone()),
+                                k,
+                                v,
+                                false,
+                                new_key,
+                            )
+                        {
+                            if let Fate::Rename = fate {
+                                self.transform(
+                                    class,
+                                    action,
+                                    v,
+                                    &mut LazyPath::Made(parent.clone()),
+                                );
+                            }
+                            return fate;
+                        }
+                        self.transform(class, action, v, &mut LazyPath::Made(parent.clone()));
+                        Fate::Keep
+                    });
                 }
             }
         }
@@ -742,80 +1060,154 @@ impl Walk<'_> {
         true
     }
 
-    /// Scans strings for personal data and applies the route's action for what is found.
-    /// Most values are strings the scanner's cheap check clears; they stop here, inlined in
-    /// the walk, without the call below.
+    /// Scans strings, numbers (as their text) and object keys for personal data and applies
+    /// the route's action for what is found; with `by_name`, the keys of nested objects are
+    /// also read as field names (the value is unclassified). Most values are strings the
+    /// scanner's cheap check clears; they stop here, inlined in the walk, without the call
+    /// below.
     #[inline]
-    fn scan_value(&mut self, path: &mut LazyPath<'_>, value: &mut Value) {
+    fn scan_value(
+        &mut self,
+        path: &mut LazyPath<'_>,
+        value: &mut Value,
+        context: Context,
+        by_name: bool,
+    ) {
         match value {
             Value::String(s) if !Scanner::may_find(s) => {}
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
-            _ => self.search_value(path, value),
+            Value::Null | Value::Bool(_) => {}
+            _ => self.search_value(path, value, context, by_name),
         }
     }
 
     #[inline(never)]
-    fn search_value(&mut self, path: &mut LazyPath<'_>, value: &mut Value) {
+    fn search_value(
+        &mut self,
+        path: &mut LazyPath<'_>,
+        value: &mut Value,
+        context: Context,
+        by_name: bool,
+    ) {
         match value {
             Value::String(s) => {
                 self.findings.clear();
-                self.scanner.scan(s, self.findings);
+                self.scanner.scan_in(s, context, self.findings);
                 if self.findings.is_empty() {
                     return;
                 }
-                let findings = std::mem::take(self.findings);
-                let path = path.get(self.plan).clone();
-                let mut rebuilt = String::with_capacity(s.len());
-                let mut at = 0;
-                for f in &findings {
-                    rebuilt.push_str(&s[at..f.start]);
-                    let span = &s[f.start..f.end];
-                    let fp = &self.plan.detected[f.class.index()];
-                    self.present |= 1 << f.class.index();
-                    if !self
-                        .out
-                        .fields
-                        .iter()
-                        .any(|d| d.detected && d.class == f.class && d.path == path)
-                    {
-                        self.out.fields.push(FieldDecision {
-                            path: path.clone(),
-                            class: f.class,
-                            action: fp.action.kind,
-                            rule: fp.rule,
-                            detected: true,
-                        });
-                    }
-                    match fp.action.kind {
-                        ActionKind::Pass => {
-                            self.crosses = true;
-                            rebuilt.push_str(span);
-                        }
-                        ActionKind::Block => {
-                            self.block(fp.rule, &path, format!("{path} contains {}", f.class));
-                            rebuilt.push_str("[redacted]");
-                        }
-                        ActionKind::Drop => rebuilt.push_str("[redacted]"),
-                        _ => {
-                            self.crosses = true;
-                            if !self.write_transformed(f.class, &fp.action, span, &mut rebuilt) {
-                                rebuilt.push('[');
-                                rebuilt.push_str(f.class.as_str());
-                                rebuilt.push(']');
-                            }
-                        }
-                    }
-                    at = f.end;
-                }
-                rebuilt.push_str(&s[at..]);
+                let rebuilt = self.rewrite(path, s);
                 *s = rebuilt.into();
-                *self.findings = findings;
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.scan_value(path, v)),
-            Value::Object(m) => m.iter_mut().for_each(|(_, v)| self.scan_value(path, v)),
-            _ => {}
+            Value::Number(_) => {
+                let Some(text) = value.scalar_text() else {
+                    return;
+                };
+                if !Scanner::may_find(&text) {
+                    return;
+                }
+                self.findings.clear();
+                self.scanner.scan_in(&text, context, self.findings);
+                if self.findings.is_empty() {
+                    return;
+                }
+                let text = text.into_owned();
+                let rebuilt = self.rewrite(path, &text);
+                *value = Value::String(rebuilt.into());
+            }
+            Value::Array(items) => {
+                if by_name && items.iter().any(|v| matches!(v, Value::Object(_))) {
+                    let mut inner =
+                        LazyPath::Made(FieldName::from(format!("{}[*]", path.get(self.plan))));
+                    items
+                        .iter_mut()
+                        .for_each(|v| self.scan_value(&mut inner, v, context, by_name));
+                } else {
+                    items
+                        .iter_mut()
+                        .for_each(|v| self.scan_value(path, v, context, by_name));
+                }
+            }
+            Value::Object(m) => {
+                let parent = path.get(self.plan).clone();
+                retain_entries(m, |key, v, new_key| {
+                    if by_name {
+                        let info = self.names.get(key);
+                        return self.entry(
+                            LazyPath::Sub(parent.clone(), key),
+                            key,
+                            info,
+                            v,
+                            new_key,
+                        );
+                    }
+                    if Scanner::may_find(key)
+                        && let Some(fate) = self.personal_key(
+                            &LazyPath::Made(parent.clone()),
+                            key,
+                            v,
+                            true,
+                            new_key,
+                        )
+                    {
+                        return fate;
+                    }
+                    self.scan_value(&mut LazyPath::Made(parent.clone()), v, context, false);
+                    Fate::Keep
+                });
+            }
+            Value::Null | Value::Bool(_) => {}
         }
     }
+
+    /// `text` with the findings in `self.findings` replaced by the route's action for each;
+    /// records the decisions and blocks.
+    fn rewrite(&mut self, path: &mut LazyPath<'_>, text: &str) -> String {
+        let findings = std::mem::take(self.findings);
+        let path = path.get(self.plan).clone();
+        let mut rebuilt = String::with_capacity(text.len());
+        let mut at = 0;
+        for f in &findings {
+            rebuilt.push_str(&text[at..f.start]);
+            let span = &text[f.start..f.end];
+            let fp = &self.plan.detected[f.class.index()];
+            self.present |= 1 << f.class.index();
+            self.decide_once(FieldDecision {
+                path: path.clone(),
+                class: f.class,
+                action: fp.action.kind,
+                rule: fp.rule,
+                detected: true,
+                by_name: false,
+            });
+            match fp.action.kind {
+                ActionKind::Pass => {
+                    self.crosses = true;
+                    rebuilt.push_str(span);
+                }
+                ActionKind::Block => {
+                    self.block(fp.rule, &path, format!("{path} contains {}", f.class));
+                    rebuilt.push_str("[redacted]");
+                }
+                ActionKind::Drop => rebuilt.push_str("[redacted]"),
+                _ => {
+                    self.crosses = true;
+                    if !self.write_transformed(f.class, &fp.action, span, &mut rebuilt) {
+                        rebuilt.push('[');
+                        rebuilt.push_str(f.class.as_str());
+                        rebuilt.push(']');
+                    }
+                }
+            }
+            at = f.end;
+        }
+        rebuilt.push_str(&text[at..]);
+        *self.findings = findings;
+        rebuilt
+    }
+}
+
+fn keep(stays: bool) -> Fate {
+    if stays { Fate::Keep } else { Fate::Remove }
 }
 
 #[cfg(test)]
@@ -833,5 +1225,28 @@ mod tests {
             }
             assert!(!super::same_key(&a, &a[..n.saturating_sub(1)]) || n == 0);
         }
+    }
+
+    #[test]
+    fn business_number_fields_give_the_scanner_their_context() {
+        use crate::plan::Planner;
+        let (set, route) = crate::medium_route_fixture();
+        let planner = Planner::new(set, route).unwrap();
+        let plan = planner.plan(&dss_core::ObjectKind::parse("order").unwrap(), &[]);
+        let context = |path: &str| {
+            let i = plan.fields.iter().position(|f| &*f.path == path).unwrap();
+            plan.contexts[i].business_numbers
+        };
+        // Declared identifier, declared business named like a number, declared business free
+        // text (no context: personal wins), declared personal (not scanned).
+        assert!(context("order_no"));
+        assert!(context("lines[*].sku"));
+        assert!(!context("notes"));
+        assert!(!context("lines[*].description"));
+        // Unclassified keys: by their names.
+        assert!(super::KeyInfo::of("serial_no").context.business_numbers);
+        assert!(super::KeyInfo::of("订单号").context.business_numbers);
+        assert!(!super::KeyInfo::of("custom_1").context.business_numbers);
+        assert!(super::KeyInfo::of("li.na@example.cn").suspect);
     }
 }

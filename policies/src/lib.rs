@@ -11,6 +11,7 @@
 //! - [`plan`]: [`Planner`] compiles a [`Plan`] per route, object kind and provenance chain.
 //! - [`eval`]: [`Evaluator`] applies a plan to records: [`Outcome`] per record.
 //! - [`mask`], [`token`], [`scan`]: masking, keyed tokens and sealing, free-text scanning.
+//! - [`by_name`]: what an unclassified field's name says about its data.
 //! - [`testing`]: policy unit tests written in YAML.
 //! - [`pipeline`]: the pipeline file as far as a dry run needs it.
 //! - `default_sources`: the shipped default policy set, embedded.
@@ -18,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod by_name;
 pub mod class;
 pub mod diag;
 pub mod eval;

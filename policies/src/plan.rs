@@ -13,8 +13,10 @@ use dss_core::{FieldPath, JurisdictionCode, LegalBasis, ObjectKind, RegionId, Se
 use rustc_hash::FxHashMap;
 
 use crate::action::{Action, ActionKind, Condition, Export};
+use crate::by_name::classify_name;
 use crate::class::{Class, ClassPattern};
 use crate::name::FieldName;
+use crate::scan::Context;
 use crate::set::{Builtin, Effect, JId, PolicySet, RuleRef};
 use crate::spec::MaskSpec;
 
@@ -110,6 +112,12 @@ pub struct Plan {
     pub unclassified: FieldPlan,
     /// What happens to personal data found by scanning, per class.
     pub detected: Vec<FieldPlan>,
+    /// What happens to an unclassified field whose name names a class
+    /// ([`crate::by_name`]), per class: the class's action, never less restrictive than
+    /// `unclassified`'s.
+    pub named: Vec<FieldPlan>,
+    /// How the scanner reads the strings of each field of `fields` (by index).
+    pub(crate) contexts: Vec<Context>,
     /// Record-level blocks.
     pub blocks: Vec<RecordBlock>,
     /// Conditions required when personal data crosses.
@@ -299,10 +307,22 @@ impl Planner {
             Class::Unclassified,
             FieldName::interned("*"),
         );
-        let detected = Class::ALL
+        let detected: Vec<FieldPlan> = Class::ALL
             .iter()
             .map(|&c| ctx.combine(&governing, None, c, FieldName::interned("")))
             .collect();
+        let named = detected
+            .iter()
+            .map(|d| {
+                let mut fp = d.clone();
+                if fp.action.kind < unclassified.action.kind {
+                    fp.action = unclassified.action.clone();
+                    fp.rule = unclassified.rule;
+                }
+                fp
+            })
+            .collect();
+        let contexts = paths.iter().map(|(p, c)| field_context(p, *c)).collect();
 
         let mut blocks = Vec::new();
         let mut requires: Vec<Requirement> = Vec::new();
@@ -356,6 +376,8 @@ impl Planner {
             fields,
             unclassified,
             detected,
+            named,
+            contexts,
             blocks,
             requires,
             metadata_scope: set.default_scope.clone(),
@@ -451,6 +473,26 @@ impl Ctx<'_> {
             action,
             rule,
         }
+    }
+}
+
+/// How the scanner reads a declared field: `identifier` fields hold business numbers; so do
+/// `business` fields unless their name says free text (`notes`) or a personal class (a
+/// `billing_address` a policy declares `business`); other fields do when their name says so
+/// (`lines[*].sku`).
+fn field_context(path: &FieldPath, class: Class) -> Context {
+    let last = path.segments().iter().rev().find_map(|s| match s {
+        Segment::Key(k) => Some(k.as_str()),
+        _ => None,
+    });
+    let hint = last.map(classify_name).unwrap_or_default();
+    Context {
+        business_numbers: match class {
+            Class::Identifier => true,
+            Class::Business => hint.business_numbers || (!hint.free_text && hint.class.is_none()),
+            _ => hint.business_numbers,
+        },
+        ..Context::default()
     }
 }
 

@@ -712,3 +712,113 @@ fn no_form_of_a_personal_value_shows_in_messages_reports_or_crossing_records() {
         report.join("\n")
     );
 }
+
+/// Records with an e-mail address as an object key at the top, nested and in `lines[*]`, a
+/// number holding a phone and a field named like an address: nothing of them is printed, in
+/// either format, on either stream.
+#[test]
+fn personal_keys_numbers_and_address_names_are_never_printed() {
+    use std::io::Write;
+    const KEY: &str = "li.na@example.cn";
+    let records = [
+        format!(
+            r#"{{"id":"con-1","object":"contact","tenant":"eu-sales","region":"eu-frankfurt","subject":{{"country":"DE","consent":"granted"}},"fields":{{"{KEY}":"primary","custom":{{"{KEY}":1}},"custom_1":13812345678,"home_address":{{"street":"Friedrichstraße 12","city":"Berlin"}}}}}}"#
+        ),
+        format!(
+            r#"{{"id":"ord-1","object":"order","tenant":"eu-sales","region":"eu-frankfurt","subject":{{"country":"DE","consent":"granted"}},"fields":{{"lines":[{{"sku":"A-1","{KEY}":2}}],"custom_2":13812345678}}}}"#
+        ),
+    ]
+    .join("\n");
+    for format in ["json", "table"] {
+        let mut child = dss_command(&[
+            "policy",
+            "check",
+            "--pipeline",
+            PIPELINE,
+            "--input",
+            "-",
+            "--format",
+            format,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(records.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        for raw in ["li.na", "example.cn", "13812345678", "Friedrich"] {
+            assert!(!stdout.contains(raw), "{format}: {raw} in {stdout}");
+            assert!(!stderr.contains(raw), "{format}: {raw} in {stderr}");
+        }
+        assert!(stdout.contains("lines[*].<personal key>"), "{stdout}");
+        assert!(stdout.contains("custom.<personal key>"), "{stdout}");
+        if format == "json" {
+            assert!(stdout.contains(r#""by_name":true"#), "{stdout}");
+        } else {
+            assert!(stdout.contains("(by name)"), "{stdout}");
+        }
+    }
+}
+
+#[test]
+fn explain_shows_how_field_names_are_classified() {
+    let out = dss(&[
+        "policy",
+        "explain",
+        "--from",
+        "cn-beijing",
+        "--to",
+        "eu-frankfurt",
+        "--object",
+        "contact",
+        "--field",
+        "home_address",
+        "--field",
+        "订单号",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = plan["names"].as_array().unwrap();
+    assert_eq!(names[0]["class"], "personal.address");
+    assert_eq!(names[0]["how"], "by name");
+    // Medium control drops unclassified fields; a name never makes an action less.
+    assert_eq!(names[0]["action"], "drop");
+    assert_eq!(names[1]["how"], "by name: holds business numbers");
+    let address = plan["classified_by_name"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["class"] == "personal.address")
+        .unwrap();
+    assert_eq!(address["action"], "drop");
+    let table = dss(&[
+        "policy",
+        "explain",
+        "--from",
+        "eu-frankfurt",
+        "--to",
+        "cn-beijing",
+        "--object",
+        "contact",
+        "--field",
+        "Anschrift",
+    ]);
+    let table = text(&table.stdout);
+    assert!(table.contains("(named like) address"), "{table}");
+    assert!(
+        table.lines().any(|l| l.starts_with("Anschrift")
+            && l.contains("generalize")
+            && l.contains("by name")),
+        "{table}"
+    );
+}

@@ -3,6 +3,7 @@
 
 mod corpus;
 mod properties;
+mod scanning;
 
 use std::sync::Arc;
 

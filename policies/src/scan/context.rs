@@ -35,20 +35,7 @@ const ASCII_WORDS: &[(&str, Said)] = &[
     ("ref", Said::Business),
     ("reference", Said::Business),
     ("ticket", Said::Business),
-    ("contract", Said::Business),
-    ("quote", Said::Business),
-    ("quotation", Said::Business),
-    ("item", Said::Business),
     ("article", Said::Business),
-    ("model", Said::Business),
-    ("asset", Said::Business),
-    ("account", Said::Business),
-    ("acct", Said::Business),
-    ("customer", Said::Business),
-    ("amount", Said::Business),
-    ("total", Said::Business),
-    ("price", Said::Business),
-    ("qty", Said::Business),
     ("eur", Said::Business),
     ("usd", Said::Business),
     ("rmb", Said::Business),
@@ -159,49 +146,56 @@ const CJK_WORDS: &[(&str, Said)] = &[
     ("帳戶", Said::Personal),
 ];
 
-/// How far before a number the words are looked for, in bytes of folded text.
-const LOOK_BEHIND: usize = 40;
+/// How many words before a number are read: the words that name it stand right before it
+/// (`order no. 4500…`, `phone number: 138…`), not anywhere in the sentence.
+const WORDS_BEHIND: usize = 3;
 
-/// What the nearest known word in the text before `at` says, if any.
+/// How many bytes before a number Chinese words are looked for (four characters, and a
+/// colon or space).
+const CJK_BEHIND: usize = 16;
+
+/// What the known word among the few right before `at` says, the nearest first.
 pub(super) fn before(text: &[u8], at: usize) -> Option<Said> {
-    let mut from = at.saturating_sub(LOOK_BEHIND);
-    while from > 0 && from < at && !is_char_start(text[from]) {
-        from += 1;
-    }
-    let window = &text[from..at];
     let mut best: Option<(usize, Said)> = None;
     let mut consider = |end: usize, said: Said| {
         if best.is_none_or(|(e, _)| end > e) {
             best = Some((end, said));
         }
     };
-    // ASCII words: runs of letters, compared case-insensitively.
-    let mut i = 0;
-    while i < window.len() {
-        if !window[i].is_ascii_alphabetic() {
-            i += 1;
+    // ASCII words: the last few runs of letters before `at`, compared case-insensitively.
+    let mut i = at;
+    let mut words = 0;
+    while i > 0 && words < WORDS_BEHIND && at - i < 48 {
+        if !text[i - 1].is_ascii_alphabetic() {
+            // Chinese text between the words and the number ends the ASCII words.
+            if text[i - 1] >= 0x80 {
+                break;
+            }
+            i -= 1;
             continue;
         }
-        let start = i;
-        while i < window.len() && window[i].is_ascii_alphabetic() {
-            i += 1;
+        let end = i;
+        while i > 0 && text[i - 1].is_ascii_alphabetic() {
+            i -= 1;
         }
-        // A word cut by the look-behind's start is not a word.
-        if start == 0 && from > 0 && text[from - 1].is_ascii_alphabetic() {
-            continue;
-        }
-        let word = &window[start..i];
+        words += 1;
+        let word = &text[i..end];
         if let Some(&(_, said)) = ASCII_WORDS
             .iter()
             .find(|(w, _)| w.len() == word.len() && w.as_bytes().eq_ignore_ascii_case(word))
         {
-            consider(i, said);
+            consider(end, said);
         }
     }
+    let mut from = at.saturating_sub(CJK_BEHIND);
+    while from < at && !is_char_start(text[from]) {
+        from += 1;
+    }
+    let window = &text[from..at];
     if !window.is_ascii() {
         for &(w, said) in CJK_WORDS {
             if let Some(pos) = memchr::memmem::rfind(window, w.as_bytes()) {
-                consider(pos + w.len(), said);
+                consider(from + pos + w.len(), said);
             }
         }
     }
@@ -260,6 +254,9 @@ mod tests {
         assert_eq!(said("mobile_"), Some(Said::Personal));
         assert_eq!(said("订单已发货，客户手机"), Some(Said::Personal));
         assert_eq!(said("Call about order "), Some(Said::Business));
+        // Words further back do not name the number.
+        assert_eq!(said("Customer asked to be reached at "), None);
+        assert_eq!(said("Order shipped; please call the buyer on "), None);
         // Words inside other words and unknown words say nothing.
         assert_eq!(said("person "), None);
         assert_eq!(said("Kunde "), None);

@@ -172,10 +172,11 @@ impl Cluster {
         // unless the letters start an extension; so are digits glued to letters before them
         // (`JD4945005461519`), unless the letters end in a word that names personal data
         // (`Tel01711234567`, `ID11010519491231002X`).
-        let code = (text.get(self.end).is_some_and(u8::is_ascii_alphabetic)
-            && extension_end(text, self.end).is_none())
-            || (left.is_some_and(|c| c.is_ascii_alphabetic())
-                && !context::glued_personal_word(&text[..self.start]));
+        let glued = left.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !context::glued_personal_word(&text[..self.start]);
+        let code = glued
+            || (text.get(self.end).is_some_and(u8::is_ascii_alphabetic)
+                && extension_end(text, self.end).is_none());
         // Whether weak values pass as business numbers: asked only when there is one.
         let passes = std::cell::OnceCell::new();
         let judge = |a: usize, b: usize| -> Option<(Class, bool)> {
@@ -183,7 +184,7 @@ impl Cluster {
                 text,
                 groups: &groups[a..b],
                 plus: self.plus && a == 0,
-                glued: a == 0 && left.is_some_and(|c| c.is_ascii_alphanumeric()),
+                glued: a == 0 && glued,
             };
             window.judge().filter(|&(_, strong)| {
                 strong

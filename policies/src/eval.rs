@@ -403,10 +403,18 @@ impl<'a> Evaluator<'a> {
         out.reset();
         let planner = self.planner;
         if let Err(code) = planner.provenance_ids(&record.provenance, &mut self.provenance) {
+            // Named by its position, not its text: an unknown code may be anything typed there.
+            let at = record
+                .provenance
+                .iter()
+                .position(|c| *c == *code)
+                .unwrap_or(0);
             out.reasons.push(BlockReason {
                 rule: RuleRef::Builtin(Builtin::UnknownJurisdiction),
                 field: None,
-                message: format!("provenance names unknown jurisdiction {code}"),
+                message: format!(
+                    "provenance[{at}] names a jurisdiction the policy set does not know"
+                ),
             });
             return;
         }

@@ -139,7 +139,10 @@ fn an_unknown_jurisdiction_in_provenance_blocks() {
     let json = r#"{"id":"x1","object":"product","tenant":"t","region":"ap-hongkong","provenance":["XX"],"fields":{"sku":"A"}}"#;
     let (_, out) = eval(&set, route("ap-hongkong", "eu-frankfurt", ALL), json);
     assert_eq!(out.decision, Decision::Block);
-    assert_eq!(messages(&out), "provenance names unknown jurisdiction XX");
+    assert_eq!(
+        messages(&out),
+        "provenance[0] names a jurisdiction the policy set does not know"
+    );
 }
 
 #[test]

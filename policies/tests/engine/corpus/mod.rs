@@ -22,5 +22,6 @@ pub(crate) mod forms;
 mod leaks;
 mod lookalikes;
 mod records;
+mod unseen;
 mod validators;
 pub(crate) mod values;

@@ -159,6 +159,38 @@ impl Number {
         !self.0.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
     }
 
+    /// The digits of a whole number written with a fraction or an exponent
+    /// (`13812345678.0`, `1.3812345678e10`), as an integer literal without sign
+    /// (`13812345678`); `None` for integer literals (their text is already that), for
+    /// numbers with a fraction, and past 40 digits. A spreadsheet writes a phone number this
+    /// way; scanners read these digits too.
+    pub fn whole_digits(&self) -> Option<String> {
+        if self.is_integer() {
+            return None;
+        }
+        let text = self.0.strip_prefix('-').unwrap_or(&self.0);
+        let (mantissa, exp) = match text.find(['e', 'E']) {
+            Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
+            None => (text, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let digits: String = format!("{int}{frac}");
+        let point = i32::try_from(int.len()).ok()? + exp;
+        if !(1..=40).contains(&point) {
+            return None;
+        }
+        let point = point as usize;
+        let whole = if point >= digits.len() {
+            format!("{digits}{}", "0".repeat(point - digits.len()))
+        } else if digits[point..].bytes().all(|b| b == b'0') {
+            digits[..point].to_owned()
+        } else {
+            return None;
+        };
+        let whole = whole.trim_start_matches('0');
+        (!whole.is_empty()).then(|| whole.to_owned())
+    }
+
     /// The value as an `i64` when the text is an integer literal in range.
     pub fn as_i64(&self) -> Option<i64> {
         if self.is_integer() {
@@ -518,6 +550,21 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn whole_numbers_written_with_a_fraction_or_exponent_give_their_digits() {
+        let w = |t: &str| Number::parse(t).unwrap().whole_digits();
+        assert_eq!(w("13812345678.0").as_deref(), Some("13812345678"));
+        assert_eq!(w("1.3812345678e10").as_deref(), Some("13812345678"));
+        assert_eq!(w("1.3812345678E+10").as_deref(), Some("13812345678"));
+        assert_eq!(w("13812345678e0").as_deref(), Some("13812345678"));
+        assert_eq!(w("-8613812345678.00").as_deref(), Some("8613812345678"));
+        assert_eq!(w("1e2").as_deref(), Some("100"));
+        assert_eq!(w("13812345678"), None);
+        assert_eq!(w("12345.67"), None);
+        assert_eq!(w("1e400"), None);
+        assert_eq!(w("0.0"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -1106,21 +1106,23 @@ impl Walk<'_> {
                 let rebuilt = self.rewrite(path, s);
                 *s = rebuilt.into();
             }
-            Value::Number(_) => {
-                let Some(text) = value.scalar_text() else {
-                    return;
-                };
-                if !Scanner::may_find(&text) {
-                    return;
+            Value::Number(n) => {
+                // The number's text, and the digits of a whole number written with a fraction
+                // or an exponent (`1.3812345678e10`): whichever holds a finding is what crosses,
+                // transformed, as a string.
+                let texts = [Some(n.as_str().to_owned()), n.whole_digits()];
+                for text in texts.into_iter().flatten() {
+                    if !Scanner::may_find(&text) {
+                        continue;
+                    }
+                    self.findings.clear();
+                    self.scanner.scan_in(&text, context, self.findings);
+                    if !self.findings.is_empty() {
+                        let rebuilt = self.rewrite(path, &text);
+                        *value = Value::String(rebuilt.into());
+                        return;
+                    }
                 }
-                self.findings.clear();
-                self.scanner.scan_in(&text, context, self.findings);
-                if self.findings.is_empty() {
-                    return;
-                }
-                let text = text.into_owned();
-                let rebuilt = self.rewrite(path, &text);
-                *value = Value::String(rebuilt.into());
             }
             Value::Array(items) => {
                 if by_name && items.iter().any(|v| matches!(v, Value::Object(_))) {

@@ -476,10 +476,10 @@ impl Ctx<'_> {
     }
 }
 
-/// How the scanner reads a declared field: `identifier` fields hold business numbers; so do
-/// `business` fields unless their name says free text (`notes`) or a personal class (a
-/// `billing_address` a policy declares `business`); other fields do when their name says so
-/// (`lines[*].sku`).
+/// How the scanner reads a declared field: `identifier` fields hold business numbers; other
+/// fields do when their name says so (`order_no`, `lines[*].sku`). A `business` field with
+/// another name (`notes`, `department`, `company`) holds text, where a number with no word
+/// before it is personal (fail closed).
 fn field_context(path: &FieldPath, class: Class) -> Context {
     let last = path.segments().iter().rev().find_map(|s| match s {
         Segment::Key(k) => Some(k.as_str()),
@@ -489,7 +489,6 @@ fn field_context(path: &FieldPath, class: Class) -> Context {
     Context {
         business_numbers: match class {
             Class::Identifier => true,
-            Class::Business => hint.business_numbers || (!hint.free_text && hint.class.is_none()),
             _ => hint.business_numbers,
         },
         ..Context::default()

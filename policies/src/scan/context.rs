@@ -18,6 +18,18 @@ pub(super) enum Said {
 const ASCII_WORDS: &[(&str, Said)] = &[
     // English
     ("order", Said::Business),
+    ("customer", Said::Business),
+    ("account", Said::Business),
+    ("acct", Said::Business),
+    ("kostenstelle", Said::Business),
+    ("contract", Said::Business),
+    ("quote", Said::Business),
+    ("item", Said::Business),
+    ("part", Said::Business),
+    ("case", Said::Business),
+    ("rma", Said::Business),
+    ("transaction", Said::Business),
+    ("txn", Said::Business),
     ("orders", Said::Business),
     ("po", Said::Business),
     ("sku", Said::Business),
@@ -101,6 +113,12 @@ const ASCII_WORDS: &[(&str, Said)] = &[
 /// Chinese words (simplified and traditional), matched as substrings.
 const CJK_WORDS: &[(&str, Said)] = &[
     ("订单", Said::Business),
+    ("流水号", Said::Business),
+    ("批号", Said::Business),
+    ("单据", Said::Business),
+    ("编码", Said::Business),
+    ("交易号", Said::Business),
+    ("凭证", Said::Business),
     ("訂單", Said::Business),
     ("单号", Said::Business),
     ("單號", Said::Business),
@@ -178,14 +196,41 @@ pub(super) fn before(text: &[u8], at: usize) -> Option<Said> {
         while i > 0 && text[i - 1].is_ascii_alphabetic() {
             i -= 1;
         }
-        words += 1;
-        let word = &text[i..end];
-        if let Some(&(_, said)) = ASCII_WORDS
-            .iter()
-            .find(|(w, _)| w.len() == word.len() && w.as_bytes().eq_ignore_ascii_case(word))
+        // camelCase (`orderId`) is two words.
+        if let Some(k) = (i + 1..end)
+            .rev()
+            .find(|&k| text[k].is_ascii_uppercase() && text[k - 1].is_ascii_lowercase())
         {
+            i = k;
+        }
+        words += 1;
+        let mut word = &text[i..end];
+        // A hyphenated compound names what its first part does: `Kunden-Nr.`, `Auftrags-Nr.`.
+        let suffix = |w: &[u8]| {
+            [&b"nr"[..], b"no", b"nummer", b"number"]
+                .iter()
+                .any(|s| w.eq_ignore_ascii_case(s))
+        };
+        if suffix(word) && i >= 2 && text[i - 1] == b'-' && text[i - 2].is_ascii_alphabetic() {
+            let mut j = i - 1;
+            while j > 0 && text[j - 1].is_ascii_alphabetic() {
+                j -= 1;
+            }
+            word = &text[j..end];
+            i = j;
+        }
+        if let Some(said) = meaning(word) {
             consider(end, said);
         }
+    }
+    // `S/N`, and money before a number: `$`, `HK$`, `US$`.
+    let near = text[..at].trim_ascii_end();
+    let near = near.strip_suffix(b":").unwrap_or(near).trim_ascii_end();
+    if near.len() >= 3 && near[near.len() - 3..].eq_ignore_ascii_case(b"s/n") {
+        consider(at, Said::Business);
+    }
+    if near.ends_with(b"$") {
+        consider(at, Said::Business);
     }
     let mut from = at.saturating_sub(CJK_BEHIND);
     while from < at && !is_char_start(text[from]) {
@@ -200,6 +245,54 @@ pub(super) fn before(text: &[u8], at: usize) -> Option<Said> {
         }
     }
     best.map(|(_, said)| said)
+}
+
+/// What an ASCII word says: a listed word, or a German compound ending in `-nummer`/`-nr`
+/// (`Artikelnummer`, `Kunden-Nr`), which is a business number unless its first part names
+/// personal data (`Telefonnummer`, `Kontonummer`, `Ausweisnummer`).
+fn meaning(word: &[u8]) -> Option<Said> {
+    if let Some(&(_, said)) = ASCII_WORDS
+        .iter()
+        .find(|(w, _)| w.len() == word.len() && w.as_bytes().eq_ignore_ascii_case(word))
+    {
+        return Some(said);
+    }
+    let lower = word.to_ascii_lowercase();
+    let stem = [&b"nummer"[..], b"number", b"nr", b"no"]
+        .iter()
+        .find_map(|s| lower.strip_suffix(*s))
+        .filter(|stem| stem.len() >= 3)?;
+    let stem = stem.strip_suffix(b"-").unwrap_or(stem);
+    const PERSONAL_STEMS: &[&[u8]] = &[
+        b"telefon",
+        b"tel",
+        b"handy",
+        b"mobil",
+        b"mobilfunk",
+        b"ruf",
+        b"fax",
+        b"konto",
+        b"ausweis",
+        b"personalausweis",
+        b"pass",
+        b"reisepass",
+        b"karten",
+        b"kreditkarten",
+        b"kunden-telefon",
+        b"phone",
+        b"mobile",
+        b"card",
+        b"account",
+        b"id",
+        b"passport",
+        b"versicherten",
+        b"sozialversicherungs",
+    ];
+    Some(if PERSONAL_STEMS.iter().any(|p| stem.ends_with(p)) {
+        Said::Personal
+    } else {
+        Said::Business
+    })
 }
 
 /// Words that, glued straight to a number (`Tel01711234567`, `sfz11010519491231002X`), say
@@ -226,7 +319,7 @@ pub(super) fn currency_after(text: &[u8], at: usize) -> bool {
             && rest[..w.len()].eq_ignore_ascii_case(w.as_bytes())
             && rest.get(w.len()).is_none_or(|b| !b.is_ascii_alphabetic())
     };
-    ["eur", "usd", "rmb", "cny", "hkd", "€", "元", "¥", "$"]
+    ["eur", "usd", "rmb", "cny", "hkd", "€", "元", "¥", "$", "%"]
         .iter()
         .any(|w| starts(w))
 }
@@ -254,6 +347,13 @@ mod tests {
         assert_eq!(said("mobile_"), Some(Said::Personal));
         assert_eq!(said("订单已发货，客户手机"), Some(Said::Personal));
         assert_eq!(said("Call about order "), Some(Said::Business));
+        assert_eq!(said("Kunden-Nr. "), Some(Said::Business));
+        assert_eq!(said("Artikelnummer "), Some(Said::Business));
+        assert_eq!(said("Telefonnummer: "), Some(Said::Personal));
+        assert_eq!(said("S/N "), Some(Said::Business));
+        assert_eq!(said("orderId="), Some(Said::Business));
+        assert_eq!(said("HK$ "), Some(Said::Business));
+        assert_eq!(said("流水号 "), Some(Said::Business));
         // Words further back do not name the number.
         assert_eq!(said("Customer asked to be reached at "), None);
         assert_eq!(said("Order shipped; please call the buyer on "), None);

@@ -162,7 +162,8 @@ fn scan_slow(text: &str, context: Context, out: &mut Vec<Finding>) {
 }
 
 /// Appends the e-mail addresses in `text` (folded): a local part of letters, digits and
-/// `._%+-'`, an `@`, and a domain of labels with a top-level domain of two letters or more.
+/// `._%+-'`, an `@`, and a domain of labels with a top-level domain of two letters or more
+/// (or in punycode).
 fn emails(text: &[u8], out: &mut Vec<number::Candidate>) {
     let local = |c: u8| c.is_ascii_alphanumeric() || b"._%+-'".contains(&c);
     let domain = |c: u8| c.is_ascii_alphanumeric() || c == b'.' || c == b'-';
@@ -188,12 +189,11 @@ fn emails(text: &[u8], out: &mut Vec<number::Candidate>) {
         let host = &text[at + 1..end];
         let tld = host.rsplit(|&c| c == b'.').next().unwrap_or_default();
         let labels_ok = host.split(|&c| c == b'.').all(|l| !l.is_empty());
-        if start < at
-            && host.contains(&b'.')
-            && labels_ok
-            && tld.len() >= 2
-            && tld.iter().all(u8::is_ascii_alphabetic)
-        {
+        // A top-level domain of letters, or an internationalized one in punycode
+        // (`xn--fiqs8s`, `.中国`).
+        let tld_ok = (tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic))
+            || (tld.len() > 4 && tld[..4].eq_ignore_ascii_case(b"xn--"));
+        if start < at && host.contains(&b'.') && labels_ok && tld_ok {
             out.push(number::Candidate {
                 class: Class::Email,
                 start,

@@ -39,9 +39,6 @@ const MAX_GROUPS: usize = 16;
 struct Group {
     start: usize,
     end: usize,
-    /// The separator before it joins loosely (`/` with spaces, several spaces): values on
-    /// either side are not one number.
-    loose_before: bool,
     /// The separator before it is exactly `.`.
     dot_before: bool,
     /// The group is `0` in brackets after a calling code: the trunk prefix of `+49 (0)30`.
@@ -54,10 +51,10 @@ pub(super) fn find(text: &[u8], context: Context, out: &mut Vec<Candidate>) {
     let mut groups = Vec::new();
     let mut i = 0;
     while let Some(d) = next_digit(text, i) {
-        if let Some(end) = iban_at(text, d) {
+        if let Some((start, end)) = iban_at(text, d) {
             out.push(Candidate {
                 class: Class::BankAccount,
-                start: d - 2,
+                start,
                 end,
             });
             i = end;
@@ -106,15 +103,24 @@ impl Cluster {
     fn read(text: &[u8], d: usize, groups: &mut Vec<Group>) -> Self {
         groups.clear();
         let before = |n: usize| d.checked_sub(n).map(|i| text[i]);
-        let (start, plus) = match (before(1), before(2)) {
+        let (start, mut plus) = match (before(1), before(2)) {
             (Some(b'+'), Some(b'(')) => (d - 2, true),
             (Some(b'+'), _) => (d - 1, true),
             (Some(b'('), Some(b'+')) => (d - 2, true),
+            (Some(b' '), Some(b'+')) => (d - 2, true),
             (Some(b'('), _) => (d - 1, false),
             _ => (d, false),
         };
+        // `(852) 9123-4567`: a calling code in brackets is an international prefix.
+        if !plus && text.get(start) == Some(&b'(') {
+            let code = text[d..].iter().take_while(|c| c.is_ascii_digit()).count();
+            plus = (2..=3).contains(&code)
+                && text[d] != b'0'
+                && text.get(d + code) == Some(&b')')
+                && calling_code(num(&text[d..d + code]) as u16).is_some();
+        }
         let mut j = d;
-        let (mut loose, mut dot, mut bracketed) = (false, false, false);
+        let (mut dot, mut bracketed) = (false, false);
         loop {
             let start = j;
             while j < text.len() && text[j].is_ascii_digit() {
@@ -131,7 +137,6 @@ impl Cluster {
             groups.push(Group {
                 start,
                 end,
-                loose_before: loose,
                 dot_before: dot,
                 trunk_in_brackets: bracketed && after_close && &text[start..end] == b"0",
             });
@@ -146,7 +151,6 @@ impl Cluster {
                 break;
             }
             let s = &text[sep..j];
-            loose = s.contains(&b'/') && s.contains(&b' ') || s == b"  " || s == b"   ";
             dot = s == b".";
             bracketed = s.ends_with(b"(");
         }
@@ -205,30 +209,22 @@ impl Cluster {
                 end,
             });
         };
-        // Split at loose separators first: values on either side are never one.
-        let mut a = 0;
-        while a < groups.len() {
-            let b = (a + 1..groups.len())
-                .find(|&i| groups[i].loose_before)
-                .unwrap_or(groups.len());
-            if let Some((class, _)) = judge(a, b) {
-                push(class, a, b, out);
-            } else if b - a <= MAX_GROUPS {
-                // Several values covering the segment, or one at its start followed by
-                // other digits (`030 1234567 2026`): leftmost-longest.
-                match cover(a, b, &judge) {
-                    Some(parts) => parts.into_iter().for_each(|(c, x, y)| push(c, x, y, out)),
-                    None => {
-                        if let Some((y, class)) = (a + 1..b)
-                            .rev()
-                            .find_map(|y| judge(a, y).map(|(c, _)| (y, c)))
-                        {
-                            push(class, a, y, out);
-                        }
+        let n = groups.len();
+        if let Some((class, _)) = judge(0, n) {
+            push(class, 0, n, out);
+        } else if n <= MAX_GROUPS {
+            // Several values covering the cluster (`138 1234 5678 / 139 8765 4321`), or one at
+            // its start followed by other digits (`030 1234567 2026`): leftmost-longest.
+            match cover(0, n, &judge) {
+                Some(parts) => parts.into_iter().for_each(|(c, x, y)| push(c, x, y, out)),
+                None => {
+                    if let Some((y, class)) =
+                        (1..n).rev().find_map(|y| judge(0, y).map(|(c, _)| (y, c)))
+                    {
+                        push(class, 0, y, out);
                     }
                 }
             }
-            a = b;
         }
     }
 }
@@ -314,7 +310,7 @@ impl Window<'_> {
         {
             return (rest.len() >= 8 && international_phone(rest)).then_some((Class::Phone, true));
         }
-        if (15..=19).contains(&n) && bank_card(digits) {
+        if (13..=19).contains(&n) && bank_card(digits) {
             return Some((Class::BankCard, false));
         }
         national_phone(digits).then_some((Class::Phone, false))
@@ -445,40 +441,54 @@ pub fn luhn(d: &[u8]) -> bool {
     sum % 10 == 0
 }
 
-/// An IBAN starting two bytes before the digit at `d` (`DE89…`, `de89…`, `IBANDE89…`):
-/// a country of the ISO 13616 registry, exactly its length in letters and digits (single
-/// spaces, dots or dashes between them), not followed by another digit, mod 97 = 1.
-fn iban_at(text: &[u8], d: usize) -> Option<usize> {
-    let start = d.checked_sub(2)?;
+/// An IBAN whose check digits start at `d`, its country code right before them (`DE89…`,
+/// `de89…`, `IBANDE89…`) or, after a word break, one space before (`DE 89 3704 …`): a
+/// country of the ISO 13616 registry, exactly its length in letters and digits — spaces (one
+/// or two), dots or dashes between them — not followed by another digit, mod 97 = 1.
+/// Returns its start and end.
+fn iban_at(text: &[u8], d: usize) -> Option<(usize, usize)> {
+    let letters = |i: usize| text[i..i + 2].iter().all(u8::is_ascii_alphabetic);
+    let start = match d.checked_sub(2)? {
+        s if letters(s) => s,
+        s if text[s + 1] == b' '
+            && s >= 1
+            && letters(s - 1)
+            && (s == 1 || !text[s - 2].is_ascii_alphanumeric()) =>
+        {
+            s - 1
+        }
+        _ => return None,
+    };
     let country = [
         text[start].to_ascii_uppercase(),
         text[start + 1].to_ascii_uppercase(),
     ];
-    if !country.iter().all(u8::is_ascii_uppercase) {
-        return None;
-    }
     let len = iban_length(country)?;
     let mut chars = [0u8; 34];
-    let (mut n, mut i) = (0, start);
+    let (mut n, mut i, mut gap) = (0, start, 0);
     while n < len {
         let c = *text.get(i)?;
         if c.is_ascii_alphanumeric() {
             chars[n] = c.to_ascii_uppercase();
             n += 1;
-            i += 1;
-        } else if n >= 4
-            && matches!(c, b' ' | b'.' | b'-')
-            && text.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+            gap = 0;
+        } else if n >= 2
+            && (matches!(c, b'.' | b'-') && gap == 0 || c == b' ' && gap < 2)
+            && text[i + 1..]
+                .iter()
+                .find(|&&c| c != b' ')
+                .is_some_and(u8::is_ascii_alphanumeric)
         {
-            i += 1;
+            gap += 1;
         } else {
             return None;
         }
+        i += 1;
     }
     if text.get(i).is_some_and(u8::is_ascii_digit) || !chars[2..4].iter().all(u8::is_ascii_digit) {
         return None;
     }
-    iban_checksum_ok(&chars[..len]).then_some(i)
+    iban_checksum_ok(&chars[..len]).then_some((start, i))
 }
 
 /// ISO 13616 check: mod 97 of the rearranged IBAN (upper-case letters and digits) is 1.
@@ -608,11 +618,13 @@ fn compact_date(d: &[u8]) -> bool {
 }
 
 /// Whether the cluster is an amount: thousands grouped with dots (`23.456.789`) or a
-/// decimal (`12345678.90`).
+/// decimal (`12345678.90`, `52.520008`).
 fn is_amount(groups: &[Group]) -> bool {
     let len = |g: &Group| g.end - g.start;
     match groups {
-        [_, frac] => frac.dot_before && len(frac) <= 2,
+        // `12345678.90`, and `52.520008` or `0.13812345678`: a short whole part and a long
+        // fraction is a measure or a coordinate, not a dotted phone (`138.1234.5678`).
+        [whole, frac] => frac.dot_before && (len(frac) <= 2 || (len(whole) <= 3 && len(frac) >= 4)),
         [first, rest @ ..] => len(first) <= 3 && rest.iter().all(|g| g.dot_before && len(g) == 3),
         [] => false,
     }

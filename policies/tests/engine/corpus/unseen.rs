@@ -10,13 +10,11 @@
 //! digits-only form (six digits or more) in the crossing record, a field decision's path or
 //! a block reason, on a route whose action for the value's class is not `pass`.
 //!
-//! Cases that hold today are guarded by the `*_hold` tests. Cases that fail today are kept
-//! in tests named by category, each failing with the list of minimized examples:
-//! - `suspect_a_*`: a real leak the scanner or evaluator should catch;
-//! - `suspect_b_*`: an over-masked look-alike that format validation or context can tell
-//!   apart;
-//! - `suspect_c_*`: cases the probe considers acceptable (documented limits), kept so that a
-//!   change in behaviour shows.
+//! The `*_hold` tests guard what held when the probe was written; the others guard what the
+//! probe found and the scanner then learned (spaced slashes, whole numbers written as floats,
+//! punycode domains, spaced IBANs, `(852)` prefixes, more business words), each failing with
+//! its minimized examples. `known_limits` (ignored) lists what the scanner deliberately does
+//! not find (docs/policies.md), so that a change in behaviour shows.
 
 use serde_json::{Value as Json, json};
 
@@ -184,8 +182,8 @@ const SPOTS: &[Spot] = &[
     Spot::Float("-{}"),
 ];
 
-/// Declared business fields: context may let an ambiguous number pass there (see
-/// `suspect_c_declared_business_fields`).
+/// Declared business fields with names of text, not numbers: no business context there, so
+/// every form is found.
 const DECLARED: &[Spot] = &[
     Spot::Declared("contact", "department"),
     Spot::Declared("contact", "segment"),
@@ -738,7 +736,7 @@ fn unseen_look_alikes_cross_byte_identical() {
 /// still everywhere in German address data): the loose separator splits the cluster and
 /// neither side is a phone. Every placement, every route.
 #[test]
-fn suspect_a_german_phones_with_spaced_slash() {
+fn german_phones_with_a_spaced_slash_are_found() {
     use Kind::*;
     assert_none_leak(
         "(a) spaced slash",
@@ -758,7 +756,7 @@ fn suspect_a_german_phones_with_spaced_slash() {
 /// to the scanner), `13812345678e0` and Excel's `1.3812345678e10` (digits glued to a letter:
 /// a code). Their digits are the phone's.
 #[test]
-fn suspect_a_json_numbers_with_fraction_or_exponent() {
+fn whole_json_numbers_with_a_fraction_or_exponent_are_scanned() {
     use Kind::*;
     let mut failures = leaking(
         &[ex(CnMobile, "13812345678"), ex(DeLandline, "4930123456789")],
@@ -788,7 +786,7 @@ fn suspect_a_json_numbers_with_fraction_or_exponent() {
 /// domain (`.xn--fiqs8s` is `.中国`), an IBAN with a space between country and check digits or
 /// with double spaces between groups.
 #[test]
-fn suspect_a_email_and_iban_forms() {
+fn punycode_addresses_and_spaced_ibans_are_found() {
     use Kind::*;
     assert_none_leak(
         "(a) e-mail / IBAN forms",
@@ -806,7 +804,7 @@ fn suspect_a_email_and_iban_forms() {
 /// text (`department`, `company`, `source`, `segment`, `billing_address`) it passes as a
 /// business number on medium routes.
 #[test]
-fn suspect_a_international_forms_weak_in_business_fields() {
+fn international_forms_are_found_in_business_fields() {
     use Kind::*;
     assert_none_leak(
         "(a) international forms in business fields",
@@ -826,7 +824,7 @@ fn suspect_a_international_forms_weak_in_business_fields() {
 /// (or is hyphenated: `Kunden-Nr.`), decimals and coordinates read as Hong Kong numbers or
 /// mobiles, and amounts after `$`.
 #[test]
-fn suspect_b_over_masked_look_alikes() {
+fn more_look_alikes_cross_byte_identical() {
     assert_untouched(
         "(b) over-masked",
         &owned(&[
@@ -886,7 +884,7 @@ fn suspect_b_over_masked_look_alikes() {
 /// Kept to show a change in behaviour; the probe considers these acceptable (see each).
 #[test]
 #[ignore = "probe (c): acceptable limits; run with --ignored to see them"]
-fn suspect_c_acceptable_limits() {
+fn known_limits() {
     use Kind::*;
     let mut failures = leaking(
         &[

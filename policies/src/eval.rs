@@ -1110,18 +1110,22 @@ impl Walk<'_> {
                 // The number's text, and the digits of a whole number written with a fraction
                 // or an exponent (`1.3812345678e10`): whichever holds a finding is what crosses,
                 // transformed, as a string.
-                let texts = [Some(n.as_str().to_owned()), n.whole_digits()];
-                for text in texts.into_iter().flatten() {
-                    if !Scanner::may_find(&text) {
+                let whole = n.whole_digits();
+                let mut found = None;
+                for text in std::iter::once(n.as_str()).chain(whole.as_deref()) {
+                    if !Scanner::may_find(text) {
                         continue;
                     }
                     self.findings.clear();
-                    self.scanner.scan_in(&text, context, self.findings);
+                    self.scanner.scan_in(text, context, self.findings);
                     if !self.findings.is_empty() {
-                        let rebuilt = self.rewrite(path, &text);
-                        *value = Value::String(rebuilt.into());
-                        return;
+                        found = Some(text.to_owned());
+                        break;
                     }
+                }
+                if let Some(text) = found {
+                    let rebuilt = self.rewrite(path, &text);
+                    *value = Value::String(rebuilt.into());
                 }
             }
             Value::Array(items) => {

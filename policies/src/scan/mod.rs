@@ -73,7 +73,8 @@ pub struct Scanner {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<(fold::Folded, Vec<number::Candidate>)> = RefCell::default();
+    static SCRATCH: RefCell<(fold::Folded, Vec<number::Candidate>, number::Groups)> =
+        RefCell::default();
 }
 
 impl Scanner {
@@ -99,8 +100,9 @@ impl Scanner {
     /// [`Scanner::scan`] for a string found in `context`.
     #[inline]
     pub fn scan_in(&self, text: &str, context: Context, out: &mut Vec<Finding>) {
-        if Self::may_find(text) {
-            scan_slow(text, context, out);
+        let (digits, at, plain) = count(text.as_bytes());
+        if at || (digits >= MIN_DIGITS && !is_timestamp(text.as_bytes())) {
+            scan_slow(text, plain.then_some((digits, at)), context, out);
         }
     }
 }
@@ -108,20 +110,21 @@ impl Scanner {
 /// The fewest digits a number the scanner finds has (a HKID: six and a check letter).
 const MIN_DIGITS: u32 = 6;
 
+/// Scans `text`; `counts` are its digits and `@` when it is plain ASCII (a text that is not
+/// is folded and counted again).
 #[inline(never)]
-fn scan_slow(text: &str, context: Context, out: &mut Vec<Finding>) {
-    SCRATCH.with_borrow_mut(|(folded, found)| {
+fn scan_slow(text: &str, counts: Option<(u32, bool)>, context: Context, out: &mut Vec<Finding>) {
+    SCRATCH.with_borrow_mut(|(folded, found, groups)| {
         found.clear();
-        let plain = text.is_ascii();
-        if !plain {
-            folded.fold(text);
-        }
-        let bytes = if plain {
-            text.as_bytes()
-        } else {
-            folded.text.as_bytes()
+        let plain = counts.is_some();
+        let (bytes, (digits, at)) = match counts {
+            Some(counts) => (text.as_bytes(), counts),
+            None => {
+                folded.fold(text);
+                let (digits, at, _) = count(folded.text.as_bytes());
+                (folded.text.as_bytes(), (digits, at))
+            }
         };
-        let (digits, at, _) = count(bytes);
         if !at && (digits < MIN_DIGITS || is_timestamp(bytes)) {
             return;
         }
@@ -130,19 +133,20 @@ fn scan_slow(text: &str, context: Context, out: &mut Vec<Finding>) {
         }
         let emails_end = found.len();
         if digits >= MIN_DIGITS {
-            number::find(bytes, context, found);
+            number::find(bytes, context, found, groups);
         }
         // Numbers inside an address (`13812345678@qq.com`) are part of it.
-        let (addresses, numbers) = found.split_at(emails_end);
-        let mut all: Vec<number::Candidate> = addresses.to_vec();
-        all.extend(
-            numbers
-                .iter()
-                .filter(|n| !addresses.iter().any(|a| n.start < a.end && a.start < n.end)),
-        );
-        all.sort_unstable_by_key(|c| c.start);
+        if emails_end > 0 && found.len() > emails_end {
+            let addresses = found[..emails_end].to_vec();
+            let mut i = 0;
+            found.retain(|n| {
+                i += 1;
+                i <= emails_end || !addresses.iter().any(|a| n.start < a.end && a.start < n.end)
+            });
+            found.sort_unstable_by_key(|c| c.start);
+        }
         let mut last_end = 0;
-        for c in all {
+        for &c in found.iter() {
             if c.start < last_end || c.start >= c.end {
                 continue;
             }
@@ -263,13 +267,31 @@ fn count(bytes: &[u8]) -> (u32, bool, bool) {
     }
     let plain = high == 0;
     if !plain {
-        // Not UTF-8 boundaries-safe as bytes; decode the characters.
-        let text = std::str::from_utf8(bytes).unwrap_or_default();
-        let like = text.chars().filter(|&c| folds_to_digit_or_at(c)).count() as u32;
+        let like = count_foldable(bytes);
         digits += like;
         at |= u8::from(like > 0);
     }
     (digits, at != 0, plain)
+}
+
+/// Characters of UTF-8 `bytes` that may fold to a digit or `@`. Only characters whose lead
+/// byte starts one of [`FOLDS_TO_DIGIT_OR_AT`]'s ranges are decoded: Chinese text (lead
+/// bytes E4–E9) is passed over byte by byte.
+fn count_foldable(bytes: &[u8]) -> u32 {
+    let mut n = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(b, 0xC2 | 0xE2 | 0xE3 | 0xEF | 0xF0) {
+            let end = (i + 4).min(bytes.len());
+            let c = match std::str::from_utf8(&bytes[i..end]) {
+                Ok(s) => s.chars().next(),
+                Err(e) => std::str::from_utf8(&bytes[i..i + e.valid_up_to()])
+                    .ok()
+                    .and_then(|s| s.chars().next()),
+            };
+            n += u32::from(c.is_some_and(folds_to_digit_or_at));
+        }
+    }
+    n
 }
 
 /// `YYYY-MM-DD`, then possibly `THH:MM`, `:SS` and `Z` or `±HH:MM`: a whole string that is
@@ -567,6 +589,18 @@ mod tests {
             }
         }
         assert_eq!(ranges, FOLDS_TO_DIGIT_OR_AT);
+    }
+
+    #[test]
+    fn counting_by_lead_bytes_sees_every_character_that_folds_to_a_digit_or_at() {
+        for c in ('\u{80}'..='\u{10FFFF}').filter(|c| !c.is_ascii()) {
+            let mut buf = [0; 4];
+            let text = format!("中{}文", c.encode_utf8(&mut buf));
+            let (digits, at, plain) = count(text.as_bytes());
+            assert!(!plain);
+            let want = folds_to_digit_or_at(c);
+            assert_eq!((digits == 1, at), (want, want), "{c:?}");
+        }
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub(super) struct Candidate {
 /// Most groups a cluster is split into values by; longer clusters are judged whole.
 const MAX_GROUPS: usize = 16;
 
+/// The groups of the cluster being read, kept between calls for their buffer.
+#[derive(Debug, Default)]
+pub(super) struct Groups(Vec<Group>);
+
 /// A run of digits (possibly ending in a resident ID's `X`) inside a cluster.
 #[derive(Clone, Copy, Debug)]
 struct Group {
@@ -47,8 +51,8 @@ struct Group {
 
 /// Finds numbers in `text` (folded) and appends them to `out`, weak ones as `context` and the
 /// words before them decide.
-pub(super) fn find(text: &[u8], context: Context, out: &mut Vec<Candidate>) {
-    let mut groups = Vec::new();
+pub(super) fn find(text: &[u8], context: Context, out: &mut Vec<Candidate>, groups: &mut Groups) {
+    let groups = &mut groups.0;
     let mut i = 0;
     while let Some(d) = next_digit(text, i) {
         if let Some((start, end)) = iban_at(text, d) {
@@ -71,8 +75,8 @@ pub(super) fn find(text: &[u8], context: Context, out: &mut Vec<Candidate>) {
             i = end;
             continue;
         }
-        let cluster = Cluster::read(text, d, &mut groups);
-        cluster.values(text, &groups, context, out);
+        let cluster = Cluster::read(text, d, groups);
+        cluster.values(text, groups, context, out);
         i = cluster.end.max(d + 1);
     }
 }

@@ -576,7 +576,7 @@ fn cards_holding() -> Vec<Example> {
         ex(BankCard, grouped(&up19, &[6, 13], " ")),
         ex(BankCard, grouped(&up19, &[4, 4, 4, 4, 3], " ")),
         ex(BankCard, by_four(&visa, ".")),
-        ex(BankCard, mc2.clone()),
+        ex(BankCard, mc2),
         ex(BankCard, by_four(&jcb, " ")),
         glued(BankCard, "Visa: ", by_four(&visa, "-"), ""),
         glued(BankCard, "", by_four(&visa, " "), " 12/28"),

@@ -103,9 +103,10 @@ impl Decider<'_> {
             // A record that says it lives elsewhere is not decided on this route's rules.
             if record.region != self.p.route.from {
                 dead_letter(
+                    // Named by its key path: the region written there may be anything.
                     format!(
-                        "the record is in region {}, the pipeline reads {}",
-                        record.region, self.p.route.from
+                        "region: not the pipeline's source region {}",
+                        self.p.route.from
                     ),
                     Some(record.object.to_string()),
                 );

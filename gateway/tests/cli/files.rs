@@ -265,3 +265,56 @@ fn a_failing_destination_is_retried_with_backoff_until_it_recovers() {
         .unwrap();
     assert_eq!(row.split_whitespace().nth(4), Some("2"), "{summary}");
 }
+
+/// Records a JSON Lines file holds in another region, or with a country code that is none,
+/// become dead letters whose reasons name the key path, never the value written there.
+#[test]
+fn dead_letters_of_bad_metadata_name_the_key_path_and_never_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |id: &str, region: &str, country: &str| {
+        format!(
+            r#"{{"id":"{id}","object":"contact","tenant":"eu-sales","region":"{region}","subject":{{"id":"s-{id}","country":"{country}","consent":"granted"}},"fields":{{"name":"Anna"}}}}"#
+        )
+    };
+    let rows = [
+        record("c-1", "ap-13812345678", "DE"),
+        record("c-2", "eu-frankfurt", "Tel 030 1234567"),
+        record("c-3", "eu-frankfurt", "DE"),
+    ];
+    std::fs::write(dir.path().join("in.jsonl"), rows.join("\n") + "\n").unwrap();
+    let config = r#"
+version: 1
+data_dir: data
+regions: { eu-frankfurt: {} }
+pipelines:
+  jsonl-to-hq:
+    source: { connector: file, region: eu-frankfurt, tenant: eu-sales, path: in.jsonl }
+    destination: { connector: file, region: cn-beijing, tenant: cn-hq, path: out.jsonl }
+    objects: [contact]
+    purpose: crm_sync
+    legal_basis: contract
+    conditions: [standard_contract]
+"#;
+    let path = dir.path().join("dss.yaml");
+    std::fs::write(&path, config).unwrap();
+    let config = path.display().to_string();
+    let out = dss(&["run", "--config", &config]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(lines(&dir.path().join("out.jsonl")).len(), 1);
+    let listed = dss(&["audit", "dead-letters", "--config", &config]);
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
+    let shown = format!(
+        "{}{}{}",
+        text(&listed.stdout),
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    assert!(
+        shown.contains("region: not the pipeline's source region eu-frankfurt"),
+        "{shown}"
+    );
+    assert!(shown.contains("subject.country"), "{shown}");
+    for raw in ["13812345678", "030 1234567", "0301234567"] {
+        assert!(!shown.contains(raw), "{raw} shown: {shown}");
+    }
+}

@@ -626,6 +626,39 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Any text, hostile or not: the scanner does not panic, and its findings are ordered,
+        /// non-overlapping, non-empty ranges on character boundaries.
+        #[test]
+        fn findings_are_ordered_ranges_on_character_boundaries(
+            pieces in proptest::collection::vec(proptest::sample::select(&[
+                "+86 138 1234 5678", "13812345678", "138-1234-5678", "+49 (0)30 1234-5678",
+                "030 / 1234567", "0049 30 12345678", "2345 6789", "(852) 9123 4567",
+                "11010519491231002X", "110105 19491231 002x", "A123456(3)", "a1234563",
+                "DE89 3704 0044 0532 0130 00", "de89370400440532013000", "6222 0212 3456 7894",
+                "li.na@example.cn", "li.na＠example．cn", "１３８ １２３４ ５６７８", "x12",
+                "ext. 12", "订单号", "手机", "Tel", "order no.", "SN", "2026-11-27", "12.345.678",
+                "12345678.90", "EUR", "%", "$", "€", "(", ")", "+", "-", ".", "/", " ", "\u{00A0}",
+                "\u{3000}", "\u{200B}", "①", "²", "_", ":", "@", "0", "7", "00", "中", "文",
+            ][..]), 0..16),
+            business in proptest::bool::ANY,
+            noise in proptest::prelude::any::<String>(),
+        ) {
+            let text = pieces.concat();
+            let text = format!("{text}{noise}{text}");
+            let mut out = Vec::new();
+            let context = Context { business_numbers: business, ..Context::default() };
+            Scanner::new().scan_in(&text, context, &mut out);
+            let mut last = 0;
+            for f in &out {
+                proptest::prop_assert!(last <= f.start && f.start < f.end && f.end <= text.len());
+                proptest::prop_assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end));
+                last = f.end;
+            }
+        }
+    }
+
     #[test]
     fn tables_are_sorted_for_binary_search() {
         assert!(tables::CALLING_CODES.windows(2).all(|w| w[0].0 < w[1].0));

@@ -646,9 +646,12 @@ fn date_ok(year: u32, month: u32, day: u32, from: u32) -> bool {
     (from..=2099).contains(&year) && (1..=days).contains(&day)
 }
 
+/// The value of ASCII digits, saturating (a long group is never a valid month or day).
 fn num(d: &[u8]) -> u32 {
-    d.iter()
-        .fold(0u32, |n, c| n * 10 + u32::from(c.wrapping_sub(b'0') % 10))
+    d.iter().fold(0u32, |n, c| {
+        n.saturating_mul(10)
+            .saturating_add(u32::from(c.wrapping_sub(b'0') % 10))
+    })
 }
 
 /// The position of the first ASCII digit at or after `from`.

@@ -624,7 +624,7 @@ impl LazyPath<'_> {
     }
 }
 
-impl Walk<'_> {
+impl<'w> Walk<'w> {
     fn metadata(&mut self, record: &mut Record) {
         let plan = self.plan;
         // Metadata is data: an id may be an e-mail address or a phone number, alone or glued
@@ -700,6 +700,23 @@ impl Walk<'_> {
 
     /// Pushes a decision unless one of the same path, class and origin is there already
     /// (array elements and repeated findings decide once).
+    /// Personal data of `class` found at `path`: counted as present, its decision recorded
+    /// once; the route's plan for it.
+    fn detected(&mut self, path: FieldName, class: Class) -> &'w FieldPlan {
+        let plan: &'w Plan = self.plan;
+        let fp = &plan.detected[class.index()];
+        self.present |= 1 << class.index();
+        self.decide_once(FieldDecision {
+            path,
+            class,
+            action: fp.action.kind,
+            rule: fp.rule,
+            detected: true,
+            by_name: false,
+        });
+        fp
+    }
+
     fn decide_once(&mut self, d: FieldDecision) {
         if !self.out.fields.iter().any(|e| {
             e.path == d.path
@@ -806,17 +823,9 @@ impl Walk<'_> {
                 worst = Some(fp);
             }
         }
-        let fp = worst?;
-        let class = fp.class;
+        let class = worst?.class;
         let shown = path.with_personal_key(plan);
-        self.decide_once(FieldDecision {
-            path: shown.clone(),
-            class,
-            action: fp.action.kind,
-            rule: fp.rule,
-            detected: true,
-            by_name: false,
-        });
+        let fp = self.detected(shown.clone(), class);
         match fp.action.kind {
             ActionKind::Pass => {
                 self.crosses = true;
@@ -1183,16 +1192,7 @@ impl Walk<'_> {
         for f in &findings {
             rebuilt.push_str(&text[at..f.start]);
             let span = &text[f.start..f.end];
-            let fp = &self.plan.detected[f.class.index()];
-            self.present |= 1 << f.class.index();
-            self.decide_once(FieldDecision {
-                path: path.clone(),
-                class: f.class,
-                action: fp.action.kind,
-                rule: fp.rule,
-                detected: true,
-                by_name: false,
-            });
+            let fp = self.detected(path.clone(), f.class);
             match fp.action.kind {
                 ActionKind::Pass => {
                     self.crosses = true;

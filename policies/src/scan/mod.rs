@@ -87,8 +87,7 @@ impl Scanner {
     /// with. Never false for a string that has a finding.
     #[inline]
     pub fn may_find(text: &str) -> bool {
-        let (digits, at, _) = count(text.as_bytes());
-        at || (digits >= MIN_DIGITS && !is_timestamp(text.as_bytes()))
+        worth_scanning(text).is_some()
     }
 
     /// Appends the findings in `text` to `out`, in order, non-overlapping.
@@ -100,11 +99,20 @@ impl Scanner {
     /// [`Scanner::scan`] for a string found in `context`.
     #[inline]
     pub fn scan_in(&self, text: &str, context: Context, out: &mut Vec<Finding>) {
-        let (digits, at, plain) = count(text.as_bytes());
-        if at || (digits >= MIN_DIGITS && !is_timestamp(text.as_bytes())) {
-            scan_slow(text, plain.then_some((digits, at)), context, out);
+        if let Some(counts) = worth_scanning(text) {
+            scan_slow(text, counts, context, out);
         }
     }
+}
+
+/// The cheap check: `None` when `text` holds nothing to find (no `@`, fewer than six digits,
+/// or a whole date or time); otherwise its digits and `@` when it is plain ASCII (`Some(None)`
+/// when it is not: it is folded and counted again).
+#[inline]
+fn worth_scanning(text: &str) -> Option<Option<(u32, bool)>> {
+    let (digits, at, plain) = count(text.as_bytes());
+    (at || (digits >= MIN_DIGITS && !is_timestamp(text.as_bytes())))
+        .then_some(plain.then_some((digits, at)))
 }
 
 /// The fewest digits a number the scanner finds has (a HKID: six and a check letter).

@@ -210,7 +210,7 @@ const FIELDS: &[&str] = &["notes", "custom_1"];
 
 /// Puts `text` in `field` of an order on `route` and returns a description of what went
 /// wrong: a block, or the text changed or gone.
-fn over_masked(route: &Route, field: &str, text: &str) -> Option<String> {
+pub(crate) fn over_masked(route: &Route, field: &str, text: &str) -> Option<String> {
     let json = serde_json::json!({
         "id": "ord-000417",
         "object": "order",

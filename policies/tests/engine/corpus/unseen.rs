@@ -19,12 +19,12 @@
 use serde_json::{Value as Json, json};
 
 use super::forms::Written;
-use super::leaks::{Case, Route, evaluate, leaks, light_routes, routes};
+use super::leaks::{Case, leaks, light_routes, routes};
+use super::lookalikes::over_masked;
 use super::records::Placement;
 use super::values::{
     Kind, Value, by_four, gb11643_check, hkid_check, iban_check_digits, luhn_check_digit,
 };
-use dss_policies::Decision;
 
 // ---- values ---------------------------------------------------------------------------------
 
@@ -375,25 +375,6 @@ fn assert_none_leak(what: &str, examples: &[Example], spots: &[Spot]) {
 }
 
 // ---- look-alikes ----------------------------------------------------------------------------
-
-/// Puts `text` in `field` of an order on `route`: what went wrong, if anything.
-fn over_masked(route: &Route, field: &str, text: &str) -> Option<String> {
-    let json = json!({
-        "id": "ord-000417",
-        "object": "order",
-        "tenant": "t",
-        "region": route.from,
-        "subject": { "id": "subj-000417", "consent": "granted", "legal_basis": "contract" },
-        "fields": { "order_no": "SO-1", field: text },
-    })
-    .to_string();
-    let (record, outcome) = evaluate(route, &json);
-    if outcome.decision != Decision::Transfer {
-        return Some(format!("{field}: blocked on {}", route.label));
-    }
-    let got = record.fields.get(field).and_then(|v| v.as_str());
-    (got != Some(text)).then(|| format!("{field} became {got:?} on {}", route.label))
-}
 
 /// The look-alikes that do not cross every light route untouched in `notes` and `custom_1`.
 fn over_masked_all(texts: &[String]) -> Vec<String> {
